@@ -1,0 +1,323 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpufleet maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ollama_health
+short_description: Wait for an Ollama instance and check that it serves what it should
+description:
+  - Polls the instance until C(GET /) answers 200 and C(GET /api/version) returns a version, for up to O(wait_timeout) seconds.
+  - Then runs the requested checks in the order O(expect_version), O(expect_models), O(smoke_model)
+    (a one-token C(POST /api/generate)) and O(check_gpu_offload) (C(GET /api/ps) after the smoke generation),
+    and fails at the first one that does not pass.
+  - "Every failure message names the instance (O(instance)), the check and the reason, for example
+    C(instance gpu-node-1:11435: expect_version failed: running 0.12.3, expected 0.14.1)."
+  - The module changes nothing on the host. The smoke generation loads the model into memory on the instance,
+    where it stays for the instance's E(OLLAMA_KEEP_ALIVE).
+author:
+  - gpufleet maintainers (!UNKNOWN)
+extends_documentation_fragment:
+  - gpufleet.ollama.ollama
+attributes:
+  check_mode:
+    support: full
+    description:
+      - In check mode the readiness, version and model checks run; the smoke generation and the GPU check are
+        skipped and reported as V(skipped (check mode\)) in RV(checks).
+  diff_mode:
+    support: none
+    description: The module changes nothing, so there is no diff.
+options:
+  instance:
+    description:
+      - Name of the instance used in messages, for example V(gpu-node-1:11435).
+      - Defaults to O(url).
+    type: str
+  wait_timeout:
+    description: Seconds to wait for the instance to become ready.
+    type: float
+    default: 60
+  interval:
+    description: Seconds between two readiness probes.
+    type: float
+    default: 1
+  expect_version:
+    description: Version the instance must run, compared as a string with the C(/api/version) answer (V(0.12.3), no V(v)).
+    type: str
+  expect_models:
+    description:
+      - Models that must be listed by C(GET /api/tags).
+      - Names are normalised and compared without case, so V(llama3.2) matches V(llama3.2:latest).
+    type: list
+    elements: str
+  smoke_model:
+    description:
+      - Model for a short generation (C(POST /api/generate) with C(stream=false)) that proves the instance can load and run it.
+      - The time it took is returned in RV(timings.smoke_s).
+    type: str
+  smoke_prompt:
+    description: Prompt of the smoke generation.
+    type: str
+    default: ping
+  smoke_num_predict:
+    description: Number of tokens the smoke generation may produce (C(options.num_predict)).
+    type: int
+    default: 1
+  smoke_timeout:
+    description:
+      - Timeout in seconds for the smoke generation, which includes loading the model; O(timeout) applies to the other requests.
+    type: float
+    default: 300
+  check_gpu_offload:
+    description:
+      - After the smoke generation, require C(GET /api/ps) to show O(smoke_model) with C(size_vram) above 0, that is,
+        at least partly loaded on a GPU. A model that runs on the CPU only fails the check.
+      - A model that is only partly in GPU memory passes with a warning.
+      - Requires O(smoke_model).
+    type: bool
+    default: false
+seealso:
+  - module: gpufleet.ollama.ollama_model_info
+  - module: gpufleet.ollama.nvidia_gpu_info
+"""
+
+EXAMPLES = r"""
+- name: Wait for the local instance
+  gpufleet.ollama.ollama_health:
+    wait_timeout: 120
+
+- name: Gate a rolling update on the second instance of the node
+  gpufleet.ollama.ollama_health:
+    url: "http://{{ ansible_host }}:11435"
+    instance: "{{ inventory_hostname }}:11435"
+    expect_version: "0.12.3"
+    expect_models:
+      - llama3.2
+      - qwen2:7b
+    smoke_model: llama3.2
+    check_gpu_offload: true
+  register: ollama_health_result
+
+- name: Show the smoke latency
+  ansible.builtin.debug:
+    msg: "{{ ollama_health_result.timings.smoke_s }} s, {{ ollama_health_result.gpu_offload.size_vram }} bytes in VRAM"
+"""
+
+RETURN = r"""
+version:
+  description: Version reported by C(/api/version).
+  returned: always
+  type: str
+  sample: "0.12.3"
+models:
+  description: Names of the models listed by C(GET /api/tags).
+  returned: always
+  type: list
+  elements: str
+  sample: [llama3.2:latest, qwen2:7b]
+timings:
+  description: How long things took, in seconds.
+  returned: always
+  type: dict
+  contains:
+    ready_s:
+      description: From the start of the module until the instance was ready.
+      type: float
+    smoke_s:
+      description: Latency of the smoke generation, V(null) when it did not run.
+      type: float
+  sample: {ready_s: 0.012, smoke_s: 0.84}
+gpu_offload:
+  description:
+    - The smoke model as C(GET /api/ps) shows it, V(null) when O(check_gpu_offload) did not run.
+    - RV(gpu_offload.size_vram) equal to RV(gpu_offload.size) means fully on the GPU.
+  returned: always
+  type: dict
+  contains:
+    model:
+      description: Model name.
+      type: str
+    size:
+      description: Bytes the loaded model uses.
+      type: int
+    size_vram:
+      description: Bytes of it in GPU memory.
+      type: int
+  sample: {model: llama3.2:latest, size: 3300000000, size_vram: 3300000000}
+checks:
+  description:
+    - Outcome of each check, V(ok), V(skipped) (not asked for) or V(skipped (check mode\)).
+    - Keys are V(ready), V(expect_version), V(expect_models), V(smoke_model) and V(check_gpu_offload).
+    - Also returned when the module fails, with the checks that ran before the failing one.
+  returned: always
+  type: dict
+  sample:
+    ready: ok
+    expect_version: ok
+    expect_models: skipped
+    smoke_model: ok
+    check_gpu_offload: ok
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import (
+    OLLAMA_COMMON_ARGS,
+    OllamaClient,
+    OllamaError,
+    normalize_model_name,
+    same_model,
+)
+
+CHECKS = ('ready', 'expect_version', 'expect_models', 'smoke_model', 'check_gpu_offload')
+
+
+class HealthCheck:
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.client = OllamaClient.from_module(module)
+        self.instance = self.params['instance'] or self.client.base_url
+        self.start = time.monotonic()
+        self.result = dict(
+            changed=False,
+            version=None,
+            models=[],
+            timings=dict(ready_s=None, smoke_s=None),
+            gpu_offload=None,
+            checks=dict((name, 'skipped') for name in CHECKS),
+        )
+
+    def fail(self, check, why):
+        self.module.fail_json(msg='instance %s: %s failed: %s' % (self.instance, check, why), **self.result)
+
+    def ok(self, check):
+        self.result['checks'][check] = 'ok'
+
+    def wait_ready(self):
+        """Poll GET / and GET /api/version until both answer, or fail after wait_timeout."""
+        wait_timeout, interval = self.params['wait_timeout'], self.params['interval']
+        deadline = self.start + wait_timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            timeout = max(min(self.params['timeout'], remaining), 0.1)
+            try:
+                self.client.get_text('/', timeout=timeout)
+                version = self.client.get_field('/api/version', 'version', timeout=timeout)
+                if version:
+                    break
+                last_error = 'GET %s answered without a version' % self.client.url_for('/api/version')
+            except OllamaError as e:
+                last_error = str(e)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.fail('ready', 'not ready within %gs, last error: %s' % (wait_timeout, last_error))
+            time.sleep(min(interval, remaining))
+        self.result['version'] = version
+        self.result['timings']['ready_s'] = round(time.monotonic() - self.start, 3)
+        self.ok('ready')
+
+    def check_version(self):
+        expected = self.params['expect_version']
+        if expected is None:
+            return
+        if self.result['version'] != expected:
+            self.fail('expect_version', 'running %s, expected %s' % (self.result['version'], expected))
+        self.ok('expect_version')
+
+    def list_models(self):
+        try:
+            models = self.client.list_models()
+        except OllamaError as e:
+            self.fail('model listing', str(e))
+        self.result['models'] = [m.get('name') or m.get('model') for m in models]
+
+    def check_models(self):
+        expected = self.params['expect_models']
+        if not expected:
+            return
+        present = self.result['models']
+        missing = [normalize_model_name(want) for want in expected
+                   if not any(same_model(have, want) for have in present)]
+        if missing:
+            self.fail('expect_models', 'missing %s (the instance has: %s)'
+                      % (', '.join(missing), ', '.join(present) or 'no models'))
+        self.ok('expect_models')
+
+    def smoke(self):
+        model = self.params['smoke_model']
+        body = dict(model=model, prompt=self.params['smoke_prompt'],
+                    options=dict(num_predict=self.params['smoke_num_predict']))
+        started = time.monotonic()
+        try:
+            self.client.post_json('/api/generate', body, timeout=self.params['smoke_timeout'])
+        except OllamaError as e:
+            self.fail('smoke_model', 'generation with %s failed: %s' % (model, e))
+        self.result['timings']['smoke_s'] = round(time.monotonic() - started, 3)
+        self.ok('smoke_model')
+
+    def check_gpu_offload(self):
+        model = self.params['smoke_model']
+        try:
+            running = self.client.list_models('/api/ps')
+        except OllamaError as e:
+            self.fail('check_gpu_offload', 'cannot list the running models: %s' % e)
+        loaded = [m for m in running if same_model(m.get('name') or m.get('model') or '', model)]
+        if not loaded:
+            self.fail('check_gpu_offload', 'model %s is not loaded according to GET %s after the smoke generation'
+                      % (model, self.client.url_for('/api/ps')))
+        size, size_vram = int(loaded[0].get('size') or 0), int(loaded[0].get('size_vram') or 0)
+        self.result['gpu_offload'] = dict(model=loaded[0].get('name') or model, size=size, size_vram=size_vram)
+        if size_vram <= 0:
+            self.fail('check_gpu_offload', 'model %s runs on CPU (size_vram 0 of %d bytes)' % (model, size))
+        if size_vram < size:
+            self.module.warn('instance %s: model %s is only partly on the GPU (%d of %d bytes in VRAM)'
+                             % (self.instance, model, size_vram, size))
+        self.ok('check_gpu_offload')
+
+    def run(self):
+        self.wait_ready()
+        self.check_version()
+        self.list_models()
+        self.check_models()
+        if self.module.check_mode:
+            for check in ('smoke_model', 'check_gpu_offload'):
+                if self.params[check]:
+                    self.result['checks'][check] = 'skipped (check mode)'
+        else:
+            if self.params['smoke_model']:
+                self.smoke()
+            if self.params['check_gpu_offload']:
+                self.check_gpu_offload()
+        return self.result
+
+
+def main():
+    argument_spec = dict(
+        instance=dict(type='str'),
+        wait_timeout=dict(type='float', default=60.0),
+        interval=dict(type='float', default=1.0),
+        expect_version=dict(type='str'),
+        expect_models=dict(type='list', elements='str'),
+        smoke_model=dict(type='str'),
+        smoke_prompt=dict(type='str', default='ping'),
+        smoke_num_predict=dict(type='int', default=1),
+        smoke_timeout=dict(type='float', default=300.0),
+        check_gpu_offload=dict(type='bool', default=False),
+    )
+    argument_spec.update(OLLAMA_COMMON_ARGS)
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        required_if=[('check_gpu_offload', True, ['smoke_model'])],
+        supports_check_mode=True,
+    )
+    module.exit_json(**HealthCheck(module).run())
+
+
+if __name__ == '__main__':
+    main()

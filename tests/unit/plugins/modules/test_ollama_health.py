@@ -1,0 +1,226 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpufleet maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ansible_collections.gpufleet.ollama.plugins.modules import ollama_health
+
+INSTANCE = 'gpu-node-1:11435'
+GENERATED = {'model': 'llama3.2:latest', 'response': 'P', 'done': True, 'done_reason': 'length'}
+
+
+def ps_entry(name='llama3.2:latest', size=3_300_000_000, size_vram=3_300_000_000):
+    return dict(name=name, model=name, size=size, size_vram=size_vram, digest='0' * 64,
+                expires_at='2026-09-01T10:05:00Z', context_length=4096)
+
+
+@pytest.fixture
+def healthy(fake_ollama):
+    fake_ollama.serve_healthy(version='0.12.3', models=['llama3.2:latest', 'qwen2:7b'], running=[ps_entry()])
+    fake_ollama.set('POST', '/api/generate', 200, GENERATED)
+    return fake_ollama
+
+
+def test_ready_only(run_module, healthy):
+    result = run_module(ollama_health, {'url': healthy.url})
+    assert result['changed'] is False
+    assert result['version'] == '0.12.3'
+    assert result['models'] == ['llama3.2:latest', 'qwen2:7b']
+    assert result['checks'] == dict(ready='ok', expect_version='skipped', expect_models='skipped',
+                                    smoke_model='skipped', check_gpu_offload='skipped')
+    assert isinstance(result['timings']['ready_s'], float)
+    assert result['timings']['smoke_s'] is None
+    assert result['gpu_offload'] is None
+    assert healthy.paths() == ['/', '/api/version', '/api/tags']
+
+
+def test_all_checks_pass(run_module, healthy):
+    result = run_module(ollama_health, {
+        'url': healthy.url, 'instance': INSTANCE, 'expect_version': '0.12.3',
+        'expect_models': ['llama3.2', 'QWEN2:7b'], 'smoke_model': 'llama3.2', 'check_gpu_offload': True})
+    assert not result.get('failed'), result['msg']
+    assert result['changed'] is False
+    assert result['checks'] == dict(ready='ok', expect_version='ok', expect_models='ok',
+                                    smoke_model='ok', check_gpu_offload='ok')
+    assert isinstance(result['timings']['smoke_s'], float)
+    assert result['gpu_offload'] == dict(model='llama3.2:latest', size=3_300_000_000, size_vram=3_300_000_000)
+    assert result['warnings'] == []
+    generate = [r for r in healthy.requests if r['path'] == '/api/generate']
+    assert [r['body'] for r in generate] == [
+        {'model': 'llama3.2', 'prompt': 'ping', 'options': {'num_predict': 1}, 'stream': False}]
+    assert healthy.paths()[-2:] == ['/api/generate', '/api/ps']
+
+
+def test_smoke_prompt_and_num_predict(run_module, healthy):
+    run_module(ollama_health, {'url': healthy.url, 'smoke_model': 'qwen2:7b', 'smoke_prompt': 'hi',
+                               'smoke_num_predict': 3})
+    assert healthy.requests[-1]['body'] == {'model': 'qwen2:7b', 'prompt': 'hi', 'options': {'num_predict': 3},
+                                            'stream': False}
+
+
+def test_check_mode_skips_generation_and_gpu_check(run_module, healthy):
+    result = run_module(ollama_health, {
+        'url': healthy.url, 'expect_version': '0.12.3', 'expect_models': ['llama3.2'],
+        'smoke_model': 'llama3.2', 'check_gpu_offload': True}, check_mode=True)
+    assert not result.get('failed')
+    assert result['changed'] is False
+    assert result['checks'] == dict(ready='ok', expect_version='ok', expect_models='ok',
+                                    smoke_model='skipped (check mode)', check_gpu_offload='skipped (check mode)')
+    assert result['timings']['smoke_s'] is None
+    assert result['gpu_offload'] is None
+    assert healthy.paths('POST') == []
+    assert '/api/ps' not in healthy.paths()
+
+
+def test_check_mode_still_checks_the_version(run_module, healthy):
+    result = run_module(ollama_health, {'url': healthy.url, 'instance': INSTANCE, 'expect_version': '0.14.1'},
+                        check_mode=True)
+    assert result['failed'] is True
+    assert result['msg'] == 'instance gpu-node-1:11435: expect_version failed: running 0.12.3, expected 0.14.1'
+
+
+def test_expect_version_mismatch(run_module, healthy):
+    result = run_module(ollama_health, {'url': healthy.url, 'instance': INSTANCE, 'expect_version': '0.14.1',
+                                        'smoke_model': 'llama3.2'})
+    assert result['failed'] is True
+    assert result['msg'] == 'instance gpu-node-1:11435: expect_version failed: running 0.12.3, expected 0.14.1'
+    assert result['version'] == '0.12.3'
+    assert result['checks']['ready'] == 'ok'
+    assert result['checks']['smoke_model'] == 'skipped'
+    assert healthy.paths('POST') == []
+
+
+def test_instance_defaults_to_url(run_module, healthy):
+    result = run_module(ollama_health, {'url': healthy.url + '/', 'expect_version': '9.9.9'})
+    assert result['msg'] == 'instance %s: expect_version failed: running 0.12.3, expected 9.9.9' % healthy.url
+
+
+def test_expect_models_missing(run_module, healthy):
+    result = run_module(ollama_health, {'url': healthy.url, 'instance': INSTANCE,
+                                        'expect_models': ['llama3.2', 'mistral', 'qwen2:14b']})
+    assert result['failed'] is True
+    assert result['msg'] == ('instance gpu-node-1:11435: expect_models failed: missing mistral:latest, qwen2:14b '
+                             '(the instance has: llama3.2:latest, qwen2:7b)')
+    assert result['models'] == ['llama3.2:latest', 'qwen2:7b']
+
+
+def test_expect_models_on_empty_instance(run_module, fake_ollama):
+    fake_ollama.serve_healthy()
+    result = run_module(ollama_health, {'url': fake_ollama.url, 'instance': INSTANCE, 'expect_models': ['llama3.2']})
+    assert result['msg'] == ('instance gpu-node-1:11435: expect_models failed: missing llama3.2:latest '
+                             '(the instance has: no models)')
+
+
+def test_model_listing_error(run_module, healthy):
+    healthy.set('GET', '/api/tags', 500, {'error': 'boom'})
+    result = run_module(ollama_health, {'url': healthy.url, 'instance': INSTANCE})
+    assert result['msg'] == ('instance gpu-node-1:11435: model listing failed: GET %s/api/tags failed: HTTP 500: boom'
+                             % healthy.url)
+
+
+def test_smoke_model_not_found(run_module, healthy):
+    healthy.set('POST', '/api/generate', 404, {'error': "model 'nope' not found"})
+    result = run_module(ollama_health, {'url': healthy.url, 'instance': INSTANCE, 'smoke_model': 'nope'})
+    assert result['failed'] is True
+    assert result['msg'] == ("instance gpu-node-1:11435: smoke_model failed: generation with nope failed: "
+                             "POST %s/api/generate failed: HTTP 404: model 'nope' not found" % healthy.url)
+    assert result['checks']['smoke_model'] == 'skipped'
+
+
+def test_smoke_timeout(run_module, healthy):
+    def slow_generate(request):
+        time.sleep(0.5)
+        return 200, GENERATED
+    healthy.routes[('POST', '/api/generate')] = slow_generate
+    result = run_module(ollama_health, {'url': healthy.url, 'instance': INSTANCE, 'smoke_model': 'llama3.2',
+                                        'smoke_timeout': 0.1})
+    assert result['msg'] == ('instance gpu-node-1:11435: smoke_model failed: generation with llama3.2 failed: '
+                             'POST %s/api/generate failed: no answer within 0.1s' % healthy.url)
+
+
+def test_gpu_offload_zero_fails(run_module, healthy):
+    healthy.set('GET', '/api/ps', 200, {'models': [ps_entry(size=2_000_000_000, size_vram=0)]})
+    result = run_module(ollama_health, {'url': healthy.url, 'instance': INSTANCE, 'smoke_model': 'llama3.2',
+                                        'check_gpu_offload': True})
+    assert result['failed'] is True
+    assert result['msg'] == ('instance gpu-node-1:11435: check_gpu_offload failed: model llama3.2 runs on CPU '
+                             '(size_vram 0 of 2000000000 bytes)')
+    assert result['gpu_offload'] == dict(model='llama3.2:latest', size=2_000_000_000, size_vram=0)
+    assert result['checks']['smoke_model'] == 'ok'
+    assert result['checks']['check_gpu_offload'] == 'skipped'
+
+
+def test_gpu_offload_partial_passes_with_warning(run_module, healthy):
+    healthy.set('GET', '/api/ps', 200, {'models': [ps_entry('other:latest', 10, 0),
+                                                   ps_entry(size=2_000, size_vram=500)]})
+    result = run_module(ollama_health, {'url': healthy.url, 'instance': INSTANCE, 'smoke_model': 'Llama3.2:latest',
+                                        'check_gpu_offload': True})
+    assert not result.get('failed')
+    assert result['checks']['check_gpu_offload'] == 'ok'
+    assert result['gpu_offload'] == dict(model='llama3.2:latest', size=2_000, size_vram=500)
+    assert result['warnings'] == ['instance gpu-node-1:11435: model Llama3.2:latest is only partly on the GPU '
+                                  '(500 of 2000 bytes in VRAM)']
+
+
+def test_gpu_offload_model_not_loaded(run_module, healthy):
+    healthy.set('GET', '/api/ps', 200, {'models': []})
+    result = run_module(ollama_health, {'url': healthy.url, 'instance': INSTANCE, 'smoke_model': 'llama3.2',
+                                        'check_gpu_offload': True})
+    assert result['msg'] == ('instance gpu-node-1:11435: check_gpu_offload failed: model llama3.2 is not loaded '
+                             'according to GET %s/api/ps after the smoke generation' % healthy.url)
+
+
+def test_gpu_offload_requires_smoke_model(run_module, healthy):
+    result = run_module(ollama_health, {'url': healthy.url, 'check_gpu_offload': True})
+    assert result['failed'] is True
+    assert 'check_gpu_offload is True but all of the following are missing: smoke_model' in result['msg']
+    assert healthy.requests == []
+
+
+def test_wait_timeout_on_unreachable_instance(run_module, dead_url):
+    started = time.monotonic()
+    result = run_module(ollama_health, {'url': dead_url, 'instance': INSTANCE, 'wait_timeout': 0.5,
+                                        'interval': 0.1})
+    assert 0.5 <= time.monotonic() - started < 3
+    assert result['failed'] is True
+    assert result['msg'].startswith('instance gpu-node-1:11435: ready failed: not ready within 0.5s, last error: '
+                                    'GET %s/ failed: cannot connect: ' % dead_url)
+    assert result['checks']['ready'] == 'skipped'
+    assert result['version'] is None
+
+
+def test_wait_timeout_on_busy_instance(run_module, fake_ollama):
+    fake_ollama.serve_healthy()
+    fake_ollama.set('GET', '/', 503, {'error': 'server busy, please try again.  maximum pending requests exceeded'})
+    result = run_module(ollama_health, {'url': fake_ollama.url, 'wait_timeout': 0.3, 'interval': 0.1})
+    assert result['msg'] == ('instance %s: ready failed: not ready within 0.3s, last error: GET %s/ failed: '
+                             'HTTP 503: server busy, please try again.  maximum pending requests exceeded'
+                             % (fake_ollama.url, fake_ollama.url))
+    assert 2 <= fake_ollama.paths().count('/') <= 5
+
+
+def test_version_without_version_is_not_ready(run_module, fake_ollama):
+    fake_ollama.serve_healthy()
+    fake_ollama.set('GET', '/api/version', 200, {})
+    result = run_module(ollama_health, {'url': fake_ollama.url, 'wait_timeout': 0.2, 'interval': 0.1})
+    assert result['msg'].endswith('last error: GET %s/api/version answered without a version' % fake_ollama.url)
+
+
+def test_waits_for_a_slow_start(run_module, fake_ollama):
+    fake_ollama.serve_healthy(version='0.12.3')
+    up_at = time.monotonic() + 0.4
+
+    def root(request):
+        return (200, 'Ollama is running') if time.monotonic() >= up_at else 'close'
+    fake_ollama.routes[('GET', '/')] = root
+    result = run_module(ollama_health, {'url': fake_ollama.url, 'wait_timeout': 10, 'interval': 0.1})
+    assert not result.get('failed'), result['msg']
+    assert result['version'] == '0.12.3'
+    assert result['timings']['ready_s'] >= 0.4
+    assert fake_ollama.paths().count('/') >= 3
+    assert fake_ollama.paths().count('/api/version') == 1
