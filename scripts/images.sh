@@ -6,9 +6,10 @@
 . "$(dirname "$0")/lib.sh"
 
 # The packages every lab/molecule node needs: systemd as PID 1, python3 (+apt bindings)
-# for Ansible, rsync and ssh for model distribution, curl for smoke checks.
-# zstd is left out on purpose: the ollama role must install it when an archive needs it.
-GF_IMAGE_PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,procps,sudo,openssh-server,rsync,curl,ca-certificates
+# for Ansible, rsync and ssh for model distribution, curl for smoke checks, and zstd, which
+# the ollama role requires for .tar.zst archives: an offline node (scripts/lab up --offline)
+# cannot fetch it, just as an air-gapped node gets it from the fleet's package mirror.
+GF_IMAGE_PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,procps,sudo,openssh-server,rsync,curl,ca-certificates,zstd
 GF_IMAGE_REPO=${GF_IMAGE_REPO:-local/gpufleet-debian}
 
 recipe_hash() {
@@ -27,6 +28,8 @@ build_image() {
   mirror=$(debian_mirror)
   [ -n "$mirror" ] || die "no Debian mirror found in the host's apt sources"
   rootfs=$(mktemp -d /var/tmp/gpufleet-rootfs.XXXXXX)
+  GF_ROOTFS=$rootfs
+  trap '[ -z "${GF_ROOTFS:-}" ] || rm -rf "$GF_ROOTFS" "$GF_ROOTFS.log"' EXIT
   log "debootstrap $suite into $rootfs"
   debootstrap --variant=minbase --include="$GF_IMAGE_PACKAGES" "$suite" "$rootfs" "$mirror" >"$rootfs.log" 2>&1 \
     || { tail -n 30 "$rootfs.log" >&2; rm -rf "$rootfs"; die "debootstrap $suite failed"; }
@@ -37,6 +40,7 @@ build_image() {
     -c 'CMD ["/lib/systemd/systemd"]' \
     -c "LABEL gpufleet.recipe=$want gpufleet.suite=$suite" - "$tag" >/dev/null
   rm -rf "$rootfs" "$rootfs.log"
+  GF_ROOTFS=
   log "built $tag (recipe $want)"
 }
 
