@@ -44,12 +44,23 @@ build_image() {
   log "built $tag (recipe $want)"
 }
 
+# refresh_image SUITE: build_image, then drop the image it replaced (only that one).
+refresh_image() {
+  local old new
+  old=$(docker image inspect -f '{{ .Id }}' "$GF_IMAGE_REPO:$1" 2>/dev/null || true)
+  build_image "$1"
+  new=$(docker image inspect -f '{{ .Id }}' "$GF_IMAGE_REPO:$1")
+  if [ -n "$old" ] && [ "$old" != "$new" ]; then
+    docker image rm "$old" >/dev/null 2>&1 || log "old $1 image $old is still used by a container: kept"
+  fi
+}
+
 main() {
   ensure_apt debootstrap debian-archive-keyring
   ensure_docker
   local suites=("$@") s
   [ ${#suites[@]} -gt 0 ] || suites=(bookworm trixie)
-  for s in "${suites[@]}"; do build_image "$s"; done
+  for s in "${suites[@]}"; do refresh_image "$s"; done
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi
