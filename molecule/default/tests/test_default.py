@@ -4,6 +4,7 @@ GPU nodes run the stand-in Ollama (tests/standin) with two stand-in GPUs each, s
 two instances per node; the gateway balances over all four.
 """
 import json
+import subprocess
 
 import pytest
 
@@ -33,6 +34,17 @@ def py(host, code):
 def test_systemd_is_pid1(host):
     assert host.file("/run/systemd/system").is_directory
     assert host.check_output("cat /proc/1/comm") == "systemd"
+
+
+def test_gpu_nodes_are_air_gapped(host):
+    """The whole converge ran on GPU nodes whose only network is internal (no egress): offline mode."""
+    only(host, "gpu_nodes")
+    nets = host.check_output("ls /sys/class/net").split()
+    assert sorted(nets) == ["eth0", "lo"]
+    internal = subprocess.run(
+        ["docker", "network", "inspect", "-f", "{{ .Internal }}", "gpufleet-mol-backend"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    assert internal == "true"
 
 
 @pytest.mark.parametrize("port", PORTS)
