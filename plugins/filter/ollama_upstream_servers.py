@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpufleet maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: ollama_upstream_servers
+short_description: Build the gateway's nginx upstream from the GPU nodes' published endpoints
+version_added: 0.1.0
+author:
+  - gpufleet maintainers (@gpufleet)
+description:
+  - Takes the C(ollama_endpoints) fact of every host of the backend group (a mapping host name to endpoints, or
+    V(false) for a host that published none) and returns the upstream servers with their connection cap and drain
+    state, plus the problems that make the upstream unusable.
+  - O(backends), when not empty, replaces the published endpoints (explicit C({address, port, num_parallel}) entries).
+  - Endpoints whose C(enabled) is false (instances stopped on purpose) are left out.
+  - The cap of a server is C(num_parallel + queue_per_instance), or no cap when O(queue_per_instance) is 0.
+options:
+  _input:
+    description: Host name to its C(ollama_endpoints) list (V(false) or V(null) when the host published none).
+    type: dict
+    required: true
+  backends:
+    description: Explicit backends; when not empty the published endpoints are ignored.
+    type: list
+    elements: dict
+    default: []
+  drained_hosts:
+    description: Hosts whose servers are marked C(down).
+    type: list
+    elements: str
+    default: []
+  queue_per_instance:
+    description: Requests queued per instance on top of its E(OLLAMA_NUM_PARALLEL); 0 means no cap.
+    type: int
+    default: 0
+  group:
+    description: Name of the backend group, used in the problems.
+    type: str
+    default: gpu_nodes
+"""
+
+EXAMPLES = r"""
+- name: Build the upstream
+  ansible.builtin.set_fact:
+    __ollama_gateway_upstream: >-
+      {{ dict(__nodes | zip(__nodes | map('extract', hostvars) | map(attribute='ollama_endpoints', default=false)))
+         | gpufleet.ollama.ollama_upstream_servers(ollama_gateway_backends, ollama_gateway_drained_hosts,
+                                                   ollama_gateway_queue_per_instance, ollama_gateway_backend_group) }}
+  vars:
+    __nodes: "{{ groups[ollama_gateway_backend_group] | default([]) }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The upstream servers and the problems found.
+  type: dict
+  contains:
+    servers:
+      description: One entry per server.
+      type: list
+      elements: dict
+      sample: [{address: 10.0.0.5, port: 11434, max_conns: 8, down: false, host: gpu01}]
+    problems:
+      description: One sentence per problem (nothing to balance, nodes that published no endpoints, bad entries).
+      type: list
+      elements: str
+"""
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.gpufleet.ollama.plugins.plugin_utils._settings import to_bool, to_int
+
+
+def ollama_upstream_servers(published, backends=None, drained_hosts=None, queue_per_instance=0, group='gpu_nodes'):
+    if not isinstance(published, dict):
+        raise AnsibleFilterError('ollama_upstream_servers expects a mapping host -> endpoints, got %s'
+                                 % type(published).__name__)
+    backends = list(backends or [])
+    drained = [str(h) for h in (drained_hosts or [])]
+    queue = to_int(queue_per_instance)
+    if queue is None or queue < 0:
+        raise AnsibleFilterError('ollama_upstream_servers: queue_per_instance must be 0 or more, got %r'
+                                 % (queue_per_instance,))
+    problems = []
+    if backends:
+        source = backends
+    else:
+        if not published:
+            problems.append("group '%s' (ollama_gateway_backend_group) has no hosts and ollama_gateway_backends is "
+                            "empty: there is nothing to balance." % group)
+        unpublished = [h for h, e in published.items() if not isinstance(e, list)]
+        if unpublished:
+            problems.append('no ollama_endpoints from %s: run the gpufleet.ollama.ollama role on them in the same run '
+                            '(site.yml), or list the instances in ollama_gateway_backends.' % ', '.join(unpublished))
+        source = [e for h, eps in published.items() if isinstance(eps, list) for e in eps
+                  if to_bool(e.get('enabled', True)) is not False]
+    outside = [h for h in drained if h not in published]
+    if outside:
+        problems.append("ollama_gateway_drained_hosts names hosts outside '%s': %s." % (group, ', '.join(outside)))
+    servers = []
+    for n, b in enumerate(source):
+        if not isinstance(b, dict):
+            problems.append('backend %d is not a mapping {address, port, num_parallel}: %r.' % (n, b))
+            continue
+        address = str(b.get('address') or '')
+        port = to_int(b.get('port'))
+        parallel = to_int(b.get('num_parallel', 1))
+        if not address or port is None or not 1 <= port <= 65535 or parallel is None or parallel < 1:
+            problems.append('backend %d needs an address, a port 1-65535 and num_parallel >= 1 (got %r).' % (n, b))
+            continue
+        host = str(b.get('host') or '')
+        servers.append({'address': address, 'port': port, 'host': host,
+                        'max_conns': parallel + queue if queue > 0 else 0,
+                        'down': bool(host) and host in drained})
+    if not servers and not problems:
+        problems.append("the upstream is empty: no instance of group '%s' is enabled." % group)
+    return {'servers': servers, 'problems': problems}
+
+
+class FilterModule(object):
+    def filters(self):
+        return {'ollama_upstream_servers': ollama_upstream_servers}

@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpufleet maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.gpufleet.ollama.plugins.filter.ollama_upstream_servers import ollama_upstream_servers
+
+
+def ep(host, port, parallel=2, enabled=True, address=None):
+    return {'host': host, 'address': address or '10.0.0.%d' % (1 if host == 'n1' else 2), 'port': port,
+            'num_parallel': parallel, 'max_queue': 512, 'gpus': [], 'version': '0.14.1', 'enabled': enabled}
+
+
+PUBLISHED = {'n1': [ep('n1', 11434), ep('n1', 11435)], 'n2': [ep('n2', 11434, parallel=4)]}
+
+
+def test_every_enabled_instance_of_every_node():
+    result = ollama_upstream_servers(PUBLISHED, [], [], 4)
+    assert result['problems'] == []
+    assert result['servers'] == [
+        {'address': '10.0.0.1', 'port': 11434, 'host': 'n1', 'max_conns': 6, 'down': False},
+        {'address': '10.0.0.1', 'port': 11435, 'host': 'n1', 'max_conns': 6, 'down': False},
+        {'address': '10.0.0.2', 'port': 11434, 'host': 'n2', 'max_conns': 8, 'down': False},
+    ]
+
+
+def test_no_cap_drained_and_disabled():
+    published = dict(PUBLISHED, n1=[ep('n1', 11434), ep('n1', 11435, enabled=False)])
+    servers = ollama_upstream_servers(published, drained_hosts=['n2'], queue_per_instance=0)['servers']
+    assert [(s['host'], s['port'], s['max_conns'], s['down']) for s in servers] == [
+        ('n1', 11434, 0, False), ('n2', 11434, 0, True)]
+
+
+def test_explicit_backends_replace_published():
+    result = ollama_upstream_servers({'n1': False}, [{'address': '10.9.9.9', 'port': '11434', 'num_parallel': 3}], [], 1)
+    assert result == {'servers': [{'address': '10.9.9.9', 'port': 11434, 'host': '', 'max_conns': 4, 'down': False}],
+                      'problems': []}
+
+
+@pytest.mark.parametrize('published, backends, drained, words', [
+    ({}, [], [], ["group 'gpu_nodes'", 'nothing to balance']),
+    ({'n1': [ep('n1', 11434)], 'n2': False, 'n3': None}, [], [], ['no ollama_endpoints from n2, n3']),
+    (PUBLISHED, [], ['n9'], ['ollama_gateway_drained_hosts', 'n9']),
+    ({'n1': []}, [], [], ['upstream is empty']),
+    ({'n1': False}, [{'address': '', 'port': 1}], [], ['backend 0', 'address']),
+    ({'n1': False}, [{'address': 'a', 'port': 70000}], [], ['backend 0', '1-65535']),
+    ({'n1': False}, ['a:1'], [], ['backend 0', 'mapping']),
+])
+def test_problems(published, backends, drained, words):
+    problems = ollama_upstream_servers(published, backends, drained, 4)['problems']
+    assert problems
+    text = ' '.join(problems)
+    for word in words:
+        assert word in text
+
+
+@pytest.mark.parametrize('published, queue', [([], 0), ({}, -1), ({}, 'x')])
+def test_bad_arguments(published, queue):
+    with pytest.raises(AnsibleFilterError):
+        ollama_upstream_servers(published, [], [], queue)
