@@ -11,14 +11,14 @@ version_added: 0.1.0
 author:
   - gpufleet maintainers (@gpufleet)
 description:
-  - Returns the variables (name to string value, in a fixed order) that one instance of the ollama role runs with:
+  - Returns the variables (name to string value, in a fixed order) that one instance of the ollama role runs with,
     E(OLLAMA_HOST), E(OLLAMA_MODELS), the parallelism and scheduling settings, E(CUDA_VISIBLE_DEVICES) for its GPUs,
     then C(ollama_extra_env) and the instance's own C(env) (sorted by name).
   - Booleans and their string spellings mean the same thing everywhere (V(true), V(on), V(yes), V(1) ...), so
     C(ollama_flash_attention) written as an unquoted C(on) in YAML renders E(OLLAMA_FLASH_ATTENTION=1).
   - Values the server treats as "use the default" (V(0) for C(ollama_max_loaded_models) and
     C(ollama_context_length), V(auto) for C(ollama_flash_attention), an empty C(ollama_origins)) are left out.
-  - Run P(gpufleet.ollama.ollama_input_problems#filter) first: this filter assumes valid input.
+  - Run P(gpufleet.ollama.ollama_input_problems#filter) first, since this filter assumes valid input.
 options:
   _input:
     description: One instance from P(gpufleet.ollama.ollama_instances#filter) (C(port), C(gpus), C(env), C(prune)).
