@@ -15,7 +15,7 @@ description:
     the module then returns an empty RV(gpus) list and says why in RV(reason).
   - The module fails only when C(nvidia-smi) prints a line it cannot parse.
 author:
-  - gpufleet maintainers (!UNKNOWN)
+  - gpufleet maintainers (@gpufleet)
 attributes:
   check_mode:
     support: full
