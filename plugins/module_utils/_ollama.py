@@ -7,7 +7,8 @@
 Not a public API: names and signatures may change without notice.
 
 - OllamaError: the one exception type raised by everything here.
-- OllamaClient: a small JSON client for the Ollama HTTP API (open_url, no streaming).
+- OllamaClient: a small JSON client for the Ollama HTTP API (ansible's urls.Request, no streaming),
+  over http or https (validate_certs, ca_path, client_cert/client_key) with an optional bearer API key.
 - read_store(): lists a model store from disk the way GET /api/tags does.
 - CommandRunner / command_runner(): argv-list commands in the C locale, never a shell.
 - normalize_model_name() / same_model(): model name handling.
@@ -22,22 +23,34 @@ import http.client
 import json
 import os
 import socket
+import ssl
 import urllib.error
 
+from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
-from ansible.module_utils.urls import open_url
+from ansible.module_utils.urls import Request, make_context
 
 DEFAULT_URL = 'http://127.0.0.1:11434'
 DEFAULT_HOST = 'registry.ollama.ai'
 DEFAULT_NAMESPACE = 'library'
 DEFAULT_TAG = 'latest'
 
-# Matches plugins/doc_fragments/ollama.py
+# Matches plugins/doc_fragments/ollama.py; the names are those of ansible's url_argument_spec().
 OLLAMA_COMMON_ARGS = dict(
     url=dict(type='str', default=DEFAULT_URL),
     timeout=dict(type='float', default=10.0),
+    validate_certs=dict(type='bool', default=True),
+    ca_path=dict(type='path'),
+    client_cert=dict(type='path'),
+    client_key=dict(type='path'),
+    api_key=dict(type='str', no_log=True, fallback=(env_fallback, ['OLLAMA_API_KEY'])),
 )
+
+# AnsibleModule(required_by=...) for OLLAMA_COMMON_ARGS
+OLLAMA_COMMON_REQUIRED_BY = dict(client_key=['client_cert'])
+
+REDACTED = '********'
 
 C_LOCALE = {'LANG': 'C', 'LC_ALL': 'C', 'LC_MESSAGES': 'C'}
 
@@ -47,15 +60,21 @@ class OllamaError(Exception):
 
     ``status`` is the HTTP status of the answer, or None when no HTTP answer
     arrived at all (connection refused, timeout, DNS, TLS ...).
+
+    ``permanent`` means that trying again cannot help: the server's TLS
+    certificate failed verification, a CA or client certificate file cannot be
+    loaded, or the server refused the credentials (HTTP 401/403).
     """
 
-    def __init__(self, msg, status=None):
+    def __init__(self, msg, status=None, permanent=False):
         super().__init__(msg)
         self.status = status
+        self.permanent = permanent
 
     @property
     def unreachable(self):
-        return self.status is None
+        """No HTTP answer, for a reason that may go away (refused, timeout, dropped); not a TLS/credential problem."""
+        return self.status is None and not self.permanent
 
 
 # ---------------------------------------------------------------------------
@@ -113,26 +132,96 @@ def _error_text(body, fallback):
 
 
 class OllamaClient:
-    """JSON over HTTP against one Ollama instance.
+    """JSON over HTTP(S) against one Ollama instance or a gateway in front of it.
 
     Every failure becomes an OllamaError whose message names the method, the
     full URL and the reason, e.g.
     ``GET http://10.0.0.5:11434/api/tags failed: HTTP 404: model 'x' not found``.
+
+    ``api_key`` is sent as ``Authorization: Bearer <api_key>`` (not on redirects)
+    and is replaced by ``********`` wherever it could show up in a message.
     """
 
-    def __init__(self, url=DEFAULT_URL, timeout=10.0):
+    def __init__(self, url=DEFAULT_URL, timeout=10.0, validate_certs=True, ca_path=None,
+                 client_cert=None, client_key=None, api_key=None):
         url = url.strip()
         if '://' not in url:
             url = 'http://' + url   # accept OLLAMA_HOST style "host:port"
         self.base_url = url.rstrip('/')
         self.timeout = timeout
+        self.validate_certs = validate_certs
+        self.ca_path = ca_path
+        self.client_cert = client_cert
+        self.client_key = client_key
+        self._api_key = (api_key or '').strip() or None
+        self._context = None
+        if self._api_key and any(ord(c) < 0x21 or ord(c) > 0x7e for c in self._api_key):
+            # http.client would reject it with the value in the message
+            raise OllamaError('api_key cannot be sent in an HTTP header: it contains spaces, line breaks, '
+                              'control or non-ASCII characters', permanent=True)
+        if client_key and not client_cert:
+            raise OllamaError('client_key %s is set without client_cert' % client_key, permanent=True)
 
     @classmethod
     def from_module(cls, module):
-        return cls(module.params['url'], module.params['timeout'])
+        """A client from the OLLAMA_COMMON_ARGS parameters; fails the module when they are unusable."""
+        p = module.params
+        try:
+            return cls(p['url'], p['timeout'], validate_certs=p['validate_certs'], ca_path=p['ca_path'],
+                       client_cert=p['client_cert'], client_key=p['client_key'], api_key=p['api_key'])
+        except OllamaError as e:
+            module.fail_json(msg=str(e))
 
     def url_for(self, path):
         return self.base_url + path
+
+    def redact(self, text):
+        """``text`` with the API key replaced by ``********``."""
+        text = to_text(text, errors='surrogate_or_replace')
+        return text.replace(self._api_key, REDACTED) if self._api_key else text
+
+    def _error(self, msg, status=None, permanent=False):
+        return OllamaError(self.redact(msg), status=status, permanent=permanent)
+
+    def _ca_used(self):
+        return 'ca_path %s' % self.ca_path if self.ca_path else 'the system CA store'
+
+    def ssl_context(self, where=''):
+        """The TLS context of every request of this client, built once from validate_certs/ca_path/client_cert."""
+        if self._context is None:
+            try:
+                context = make_context(cafile=self.ca_path, validate_certs=self.validate_certs)
+            except (OSError, ValueError) as e:   # ssl.SSLError is an OSError
+                raise self._error(where + 'cannot load the CA certificates from %s: %s'
+                                  % (self._ca_used(), to_text(e)), permanent=True)
+            if self.client_cert:
+                context.post_handshake_auth = True
+                try:
+                    context.load_cert_chain(self.client_cert, keyfile=self.client_key)
+                except (OSError, ValueError) as e:
+                    raise self._error(where + 'cannot load the client certificate %s%s: %s'
+                                      % (self.client_cert, ' with the key %s' % self.client_key if self.client_key else '',
+                                         to_text(e)), permanent=True)
+            self._context = context
+        return self._context
+
+    def _tls_error(self, where, error):
+        """The OllamaError for an ssl error, or None when ``error`` is not one."""
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return self._error(where + 'TLS certificate verification failed: %s (CA used: %s%s)'
+                               % (to_text(error.verify_message or error.reason or error), self._ca_used(),
+                                  '' if self.ca_path else '; set ca_path to the CA that signed the server certificate'),
+                               permanent=True)
+        if isinstance(error, ssl.SSLError):
+            if error.reason == 'WRONG_VERSION_NUMBER':   # what a plain-HTTP server answers to a TLS hello
+                return self._error(where + 'TLS error: %s (does the server speak TLS on this port?)' % to_text(error),
+                                   permanent=True)
+            hint = ''
+            if isinstance(error, ssl.SSLEOFError) and not self.client_cert:
+                # how a TLS 1.3 server that wants a client certificate hangs up
+                hint = ' (if the server requires a client certificate, set client_cert)'
+            return self._error(where + 'TLS error: %s%s' % (to_text(error), hint))
+        return None
 
     def request(self, method, path, body=None, timeout=None):
         """Send one request; return ``(status, raw body bytes)``.
@@ -143,37 +232,47 @@ class OllamaClient:
         timeout = self.timeout if timeout is None else timeout
         data = None
         headers = {'Accept': 'application/json'}
+        if self._api_key:
+            headers['Authorization'] = 'Bearer ' + self._api_key
         if body is not None:
             data = to_bytes(json.dumps(body))
             headers['Content-Type'] = 'application/json'
         where = '%s %s failed: ' % (method, url)
+        context = self.ssl_context(where)
         try:
-            response = open_url(url, data=data, headers=headers, method=method, timeout=timeout,
-                                use_proxy=False, http_agent='gpufleet.ollama')
+            response = Request().open(method, url, data=data, headers=headers, timeout=timeout, use_proxy=False,
+                                      http_agent='gpufleet.ollama', use_netrc=False, context=context,
+                                      unredirected_headers=['Authorization'])
             return response.status, response.read()
         except urllib.error.HTTPError as e:
             try:
                 err_body = e.read()
             except Exception:   # the error body is only a nicety
                 err_body = b''
-            raise OllamaError(where + 'HTTP %d: %s' % (e.code, _error_text(err_body, e.reason)), status=e.code)
+            why = 'HTTP %d: %s' % (e.code, _error_text(self.redact(err_body), e.reason))   # redact before it is cut
+            if e.code == 401:
+                why += (' (the api_key was refused)' if self._api_key else
+                        ' (the server wants an API key: set api_key or OLLAMA_API_KEY)')
+            raise self._error(where + why, status=e.code, permanent=e.code in (401, 403))
         except urllib.error.URLError as e:
-            raise OllamaError(where + 'cannot connect: %s' % to_text(e.reason))
+            raise self._tls_error(where, e.reason) or self._error(where + 'cannot connect: %s' % to_text(e.reason))
         except (socket.timeout, TimeoutError):
-            raise OllamaError(where + 'no answer within %gs' % timeout)
+            raise self._error(where + 'no answer within %gs' % timeout)
         except (OSError, http.client.HTTPException, UrlsConnectionError) as e:
-            raise OllamaError(where + 'connection error: %s' % (to_text(e) or type(e).__name__))
+            raise self._tls_error(where, e) or self._error(where + 'connection error: %s'
+                                                           % (to_text(e) or type(e).__name__))
 
     def _json(self, method, path, status, raw):
         text = to_text(raw, errors='surrogate_or_replace')
         try:
             data = json.loads(text) if text.strip() else {}
         except ValueError:
-            raise OllamaError('%s %s failed: invalid JSON in the answer: %r' % (method, self.url_for(path), text[:200]),
+            shown = self.redact(text)[:200]   # redact before it is cut
+            raise self._error('%s %s failed: invalid JSON in the answer: %r' % (method, self.url_for(path), shown),
                               status=status)
         if isinstance(data, dict) and data.get('error'):
-            raise OllamaError('%s %s failed: HTTP %d: %s' % (method, self.url_for(path), status, _error_text(raw, '')),
-                              status=status)
+            why = _error_text(self.redact(text), '')
+            raise self._error('%s %s failed: HTTP %d: %s' % (method, self.url_for(path), status, why), status=status)
         return data
 
     def get_text(self, path, timeout=None):
@@ -206,7 +305,7 @@ class OllamaClient:
         """GET a JSON object and return one of its fields (None when absent)."""
         data = self.get_json(path, timeout=timeout)[1]
         if not isinstance(data, dict):
-            raise OllamaError('GET %s failed: expected a JSON object, got %r' % (self.url_for(path), data))
+            raise self._error('GET %s failed: expected a JSON object, got %r' % (self.url_for(path), data))
         return data.get(field)
 
     def list_models(self, path='/api/tags'):

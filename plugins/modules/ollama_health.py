@@ -18,7 +18,7 @@ description:
   - The module changes nothing on the host. The smoke generation loads the model into memory on the instance,
     where it stays for the instance's E(OLLAMA_KEEP_ALIVE).
 author:
-  - gpufleet maintainers (!UNKNOWN)
+  - gpufleet maintainers (@gpufleet)
 extends_documentation_fragment:
   - gpufleet.ollama.ollama
 attributes:
@@ -37,7 +37,10 @@ options:
       - Defaults to O(url).
     type: str
   wait_timeout:
-    description: Seconds to wait for the instance to become ready.
+    description:
+      - Seconds to wait for the instance to become ready.
+      - Problems that waiting cannot fix end the wait at once, namely a failed TLS certificate verification,
+        a CA or client certificate that cannot be loaded, and HTTP 401/403 (a missing or refused O(api_key)).
     type: float
     default: 60
   interval:
@@ -104,6 +107,29 @@ EXAMPLES = r"""
 - name: Show the smoke latency
   ansible.builtin.debug:
     msg: "{{ ollama_health_result.timings.smoke_s }} s, {{ ollama_health_result.gpu_offload.size_vram }} bytes in VRAM"
+
+- name: Check the model through the TLS gateway, with an API key from the vault
+  gpufleet.ollama.ollama_health:
+    url: https://ollama.example.com
+    ca_path: /etc/ssl/certs/gpufleet-ca.pem
+    api_key: "{{ vault_ollama_api_key }}"
+    instance: gateway
+    smoke_model: llama3.2
+
+- name: Set the gateway connection once for every Ollama module of a block
+  module_defaults:
+    group/gpufleet.ollama.ollama:
+      url: https://ollama.example.com
+      ca_path: /etc/ssl/certs/gpufleet-ca.pem
+      api_key: "{{ vault_ollama_api_key }}"
+  block:
+    - name: Wait for the gateway
+      gpufleet.ollama.ollama_health:
+        wait_timeout: 120
+
+    - name: List the models behind it
+      gpufleet.ollama.ollama_model_info:
+      register: ollama_models_gateway
 """
 
 RETURN = r"""
@@ -168,6 +194,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import (
     OLLAMA_COMMON_ARGS,
+    OLLAMA_COMMON_REQUIRED_BY,
     OllamaClient,
     OllamaError,
     normalize_model_name,
@@ -213,6 +240,8 @@ class HealthCheck:
                     break
                 last_error = 'GET %s answered without a version' % self.client.url_for('/api/version')
             except OllamaError as e:
+                if e.permanent:   # TLS verification, certificates, refused credentials: waiting cannot help
+                    self.fail('ready', str(e))
                 last_error = str(e)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -314,6 +343,7 @@ def main():
     module = AnsibleModule(
         argument_spec=argument_spec,
         required_if=[('check_gpu_offload', True, ['smoke_model'])],
+        required_by=OLLAMA_COMMON_REQUIRED_BY,
         supports_check_mode=True,
     )
     module.exit_json(**HealthCheck(module).run())

@@ -13,7 +13,7 @@ description:
   - When the instance cannot be reached and O(models_dir) is set, the model store is read from disk instead,
     the same way the server would list it, and a warning says so.
 author:
-  - gpufleet maintainers (!UNKNOWN)
+  - gpufleet maintainers (@gpufleet)
 extends_documentation_fragment:
   - gpufleet.ollama.ollama
 attributes:
@@ -33,8 +33,8 @@ options:
   models_dir:
     description:
       - Model store of the instance (its E(OLLAMA_MODELS)), for example C(/usr/share/ollama/.ollama/models).
-      - Read only when the server cannot be reached (connection refused, timeout); an HTTP error from the server
-        still fails the module.
+      - Read only when the server cannot be reached (connection refused, timeout); an HTTP error from the server,
+        a failed TLS certificate verification or a refused O(api_key) still fails the module.
       - Models whose manifest or config blob cannot be read are skipped with a warning.
     type: path
 notes:
@@ -58,6 +58,13 @@ EXAMPLES = r"""
 - name: Show its digest
   ansible.builtin.debug:
     msg: "{{ ollama_models_qwen.models[0].digest | default('absent') }}"
+
+- name: List the models served by the TLS gateway, with an API key from the vault
+  gpufleet.ollama.ollama_model_info:
+    url: https://ollama.example.com
+    ca_path: /etc/ssl/certs/gpufleet-ca.pem
+    api_key: "{{ vault_ollama_api_key }}"
+  register: ollama_models_gateway
 """
 
 RETURN = r"""
@@ -116,6 +123,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import (
     OLLAMA_COMMON_ARGS,
+    OLLAMA_COMMON_REQUIRED_BY,
     OllamaClient,
     OllamaError,
     read_store,
@@ -129,7 +137,8 @@ def main():
         models_dir=dict(type='path'),
     )
     argument_spec.update(OLLAMA_COMMON_ARGS)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec, required_by=OLLAMA_COMMON_REQUIRED_BY,
+                           supports_check_mode=True)
     name, models_dir = module.params['name'], module.params['models_dir']
     client = OllamaClient.from_module(module)
 

@@ -7,10 +7,14 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest import mock
 
 import pytest
+import yaml
 
+from ansible_collections.gpufleet.ollama.plugins.doc_fragments.ollama import ModuleDocFragment
 from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import (
     OLLAMA_COMMON_ARGS,
     CommandRunner,
@@ -22,6 +26,13 @@ from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import (
     read_store,
     same_model,
 )
+from ansible_collections.gpufleet.ollama.tests.unit.plugins.module_utils.tls_helpers import (
+    available_backends,
+    make_pki,
+    tls_server,
+)
+
+API_KEY = 'sk-gpufleet-test-0123456789abcdef'
 
 
 # ---------------------------------------------------------------------------
@@ -60,9 +71,17 @@ def test_display_name_drops_default_host_and_namespace_keeps_tag(parts, expected
     assert display_name(*parts) == expected
 
 
-def test_common_args_match_the_doc_fragment_defaults():
-    assert OLLAMA_COMMON_ARGS == dict(url=dict(type='str', default='http://127.0.0.1:11434'),
-                                      timeout=dict(type='float', default=10.0))
+def test_common_args_match_the_doc_fragment():
+    options = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']
+    assert sorted(options) == sorted(OLLAMA_COMMON_ARGS)
+    for name, spec in OLLAMA_COMMON_ARGS.items():
+        assert options[name]['type'] == spec['type'], name
+        assert options[name].get('default') == spec.get('default'), name
+        assert options[name]['description'], name
+    assert OLLAMA_COMMON_ARGS['validate_certs']['default'] is True
+    assert OLLAMA_COMMON_ARGS['api_key']['no_log'] is True
+    assert OLLAMA_COMMON_ARGS['api_key']['fallback'][1] == ['OLLAMA_API_KEY']
+    assert [k for k, spec in OLLAMA_COMMON_ARGS.items() if spec.get('no_log')] == ['api_key']
 
 
 # ---------------------------------------------------------------------------
@@ -169,6 +188,243 @@ def test_list_models(fake_ollama):
     assert [m['name'] for m in OllamaClient(fake_ollama.url).list_models()] == ['llama3.2:latest']
     fake_ollama.set('GET', '/api/tags', 200, {'models': None})
     assert OllamaClient(fake_ollama.url).list_models() == []
+
+
+# ---------------------------------------------------------------------------
+# TLS and API key
+# ---------------------------------------------------------------------------
+
+def test_https_verified_with_ca_path(tls_ollama, pki):
+    tls_ollama.serve_healthy(version='0.12.3')
+    client = OllamaClient(tls_ollama.url, ca_path=pki.ca)
+    assert client.base_url.startswith('https://127.0.0.1:')
+    assert client.get_field('/api/version', 'version') == '0.12.3'
+    assert client.get_text('/') == (200, 'Ollama is running')
+    assert tls_ollama.paths() == ['/api/version', '/']
+
+
+def test_https_without_ca_path_fails_verification(tls_ollama):
+    tls_ollama.serve_healthy()
+    with pytest.raises(OllamaError) as e:
+        OllamaClient(tls_ollama.url).get_json('/api/version')
+    msg = str(e.value)
+    assert msg.startswith('GET %s/api/version failed: TLS certificate verification failed: ' % tls_ollama.url)
+    assert 'certificate' in msg[len('GET %s/api/version failed: TLS certificate verification failed: ' % tls_ollama.url):]
+    assert msg.endswith(' (CA used: the system CA store; set ca_path to the CA that signed the server certificate)')
+    assert e.value.permanent
+    assert not e.value.unreachable
+    assert e.value.status is None
+    assert tls_ollama.requests == []
+
+
+def test_https_with_the_wrong_ca_names_it(tls_ollama, pki):
+    tls_ollama.serve_healthy()
+    with pytest.raises(OllamaError) as e:
+        OllamaClient(tls_ollama.url, ca_path=pki.other_ca).get_json('/api/version')
+    assert str(e.value).startswith('GET %s/api/version failed: TLS certificate verification failed: ' % tls_ollama.url)
+    assert str(e.value).endswith(' (CA used: ca_path %s)' % pki.other_ca)
+    assert e.value.permanent
+    assert tls_ollama.requests == []
+
+
+def test_https_validate_certs_false_skips_verification(tls_ollama, pki):
+    tls_ollama.serve_healthy(version='0.12.3')
+    assert OllamaClient(tls_ollama.url, validate_certs=False).get_field('/api/version', 'version') == '0.12.3'
+    # a wrong CA does not matter either when nothing is verified
+    assert OllamaClient(tls_ollama.url, validate_certs=False, ca_path=pki.other_ca).head('/') == 200
+
+
+def test_missing_ca_path_is_a_clear_error(tls_ollama, tmp_path):
+    missing = str(tmp_path / 'nowhere.pem')
+    with pytest.raises(OllamaError) as e:
+        OllamaClient(tls_ollama.url, ca_path=missing).get_json('/api/version')
+    assert str(e.value).startswith('GET %s/api/version failed: cannot load the CA certificates from ca_path %s: '
+                                   % (tls_ollama.url, missing))
+    assert 'No such file or directory' in str(e.value)
+    assert e.value.permanent
+
+
+def test_ca_path_without_certificates_is_a_clear_error(tls_ollama, tmp_path):
+    not_pem = tmp_path / 'ca.pem'
+    not_pem.write_text('not a certificate\n')
+    with pytest.raises(OllamaError, match=r'cannot load the CA certificates from ca_path %s: ' % not_pem):
+        OllamaClient(tls_ollama.url, ca_path=str(not_pem)).get_json('/api/version')
+
+
+def test_https_to_a_plain_http_server(fake_ollama, pki):
+    fake_ollama.serve_healthy()
+    url = 'https://' + fake_ollama.url[len('http://'):]
+    with pytest.raises(OllamaError) as e:
+        OllamaClient(url, ca_path=pki.ca).get_json('/api/version')
+    assert str(e.value).startswith('GET %s/api/version failed: TLS error: ' % url)
+    assert str(e.value).endswith('(does the server speak TLS on this port?)')
+    assert e.value.permanent
+
+
+@pytest.mark.parametrize('key_args', ['separate', 'combined'])
+def test_mutual_tls_with_a_client_certificate(mtls_ollama, pki, key_args):
+    mtls_ollama.serve_healthy(version='0.12.3')
+    if key_args == 'separate':
+        client = OllamaClient(mtls_ollama.url, ca_path=pki.ca, client_cert=pki.client_cert, client_key=pki.client_key)
+    else:
+        client = OllamaClient(mtls_ollama.url, ca_path=pki.ca, client_cert=pki.client_combined)
+    assert client.get_field('/api/version', 'version') == '0.12.3'
+
+
+def test_mutual_tls_without_a_client_certificate_fails(mtls_ollama, pki):
+    mtls_ollama.serve_healthy()
+    with pytest.raises(OllamaError) as e:
+        OllamaClient(mtls_ollama.url, ca_path=pki.ca).get_json('/api/version')
+    assert str(e.value).startswith('GET %s/api/version failed: ' % mtls_ollama.url)
+    assert 'TLS' in str(e.value) or 'connection' in str(e.value)
+    assert mtls_ollama.requests == []
+
+
+def test_unusable_client_certificate(tls_ollama, pki, tmp_path):
+    with pytest.raises(OllamaError) as e:
+        OllamaClient(tls_ollama.url, ca_path=pki.ca, client_cert=pki.client_cert,
+                     client_key=pki.server_key).get_json('/api/version')
+    assert str(e.value).startswith('GET %s/api/version failed: cannot load the client certificate %s with the key %s: '
+                                   % (tls_ollama.url, pki.client_cert, pki.server_key))
+    assert e.value.permanent
+    with pytest.raises(OllamaError, match='client_key %s is set without client_cert' % pki.client_key):
+        OllamaClient(tls_ollama.url, client_key=pki.client_key)
+
+
+def test_bearer_key_arrives_over_https(tls_ollama, pki):
+    tls_ollama.serve_healthy()
+    tls_ollama.set('POST', '/api/generate', 200, {'response': 'pong', 'done': True})
+    client = OllamaClient(tls_ollama.url, ca_path=pki.ca, api_key=' %s\n' % API_KEY)   # as read from a file
+    client.get_json('/api/version')
+    client.post_json('/api/generate', {'model': 'm', 'prompt': 'p'})
+    client.head('/')
+    assert [r['headers'].get('Authorization') for r in tls_ollama.requests] == ['Bearer ' + API_KEY] * 3
+
+
+@pytest.mark.parametrize('api_key', [None, '', '  '])
+def test_no_key_no_authorization_header(fake_ollama, api_key):
+    fake_ollama.serve_healthy()
+    OllamaClient(fake_ollama.url, api_key=api_key).get_json('/api/version')
+    assert 'Authorization' not in fake_ollama.requests[-1]['headers']
+
+
+def test_netrc_does_not_replace_the_key(fake_ollama, tmp_path, monkeypatch):
+    netrc = tmp_path / 'netrc'
+    netrc.write_text('machine 127.0.0.1 login someone password secret\n')
+    netrc.chmod(0o600)
+    monkeypatch.setenv('NETRC', str(netrc))
+    fake_ollama.serve_healthy()
+    OllamaClient(fake_ollama.url, api_key=API_KEY).get_json('/api/version')
+    OllamaClient(fake_ollama.url).get_json('/api/version')
+    assert [r['headers'].get('Authorization') for r in fake_ollama.requests] == ['Bearer ' + API_KEY, None]
+
+
+def test_refused_key_is_permanent_and_absent_from_the_message(fake_ollama):
+    fake_ollama.set('GET', '/api/tags', 401, {'error': 'invalid API key %s' % API_KEY})
+    fake_ollama.set('POST', '/api/generate', 200, {'error': 'key %s has no access to this model' % API_KEY})
+    fake_ollama.set('GET', '/api/ps', 200, 'not json, but echoes %s' % API_KEY)
+    client = OllamaClient(fake_ollama.url, api_key=API_KEY)
+    with pytest.raises(OllamaError) as e:
+        client.list_models()
+    assert str(e.value) == ('GET %s/api/tags failed: HTTP 401: invalid API key ******** (the api_key was refused)'
+                            % fake_ollama.url)
+    assert e.value.permanent and e.value.status == 401
+    with pytest.raises(OllamaError) as e:
+        client.post_json('/api/generate', {'model': 'm'})
+    assert str(e.value) == 'POST %s/api/generate failed: HTTP 200: key ******** has no access to this model' % fake_ollama.url
+    with pytest.raises(OllamaError) as e:
+        client.get_json('/api/ps')
+    assert API_KEY not in str(e.value)
+    assert '********' in str(e.value)
+
+
+def test_key_near_the_cut_of_a_long_error_body_is_not_shown_in_part(fake_ollama):
+    fake_ollama.set('GET', '/api/tags', 502, 'x' * 290 + ' ' + API_KEY)
+    fake_ollama.set('GET', '/api/ps', 200, 'y' * 190 + ' ' + API_KEY)
+    client = OllamaClient(fake_ollama.url, api_key=API_KEY)
+    for path in ('/api/tags', '/api/ps'):
+        with pytest.raises(OllamaError) as e:
+            client.list_models(path)
+        assert API_KEY[:8] not in str(e.value), path
+        assert '****' in str(e.value), path
+
+
+def test_missing_key_says_how_to_set_it(fake_ollama):
+    fake_ollama.set('GET', '/api/tags', 401, {'error': 'unauthorized'})
+    fake_ollama.set('GET', '/api/ps', 403, {'error': 'forbidden'})
+    with pytest.raises(OllamaError) as e:
+        OllamaClient(fake_ollama.url).list_models()
+    assert str(e.value) == ('GET %s/api/tags failed: HTTP 401: unauthorized '
+                            '(the server wants an API key: set api_key or OLLAMA_API_KEY)' % fake_ollama.url)
+    with pytest.raises(OllamaError) as e:
+        OllamaClient(fake_ollama.url).list_models('/api/ps')
+    assert e.value.permanent and e.value.status == 403
+
+
+def test_http_5xx_is_not_permanent(fake_ollama):
+    fake_ollama.set('GET', '/api/tags', 502, 'bad gateway')
+    with pytest.raises(OllamaError) as e:
+        OllamaClient(fake_ollama.url, api_key=API_KEY).list_models()
+    assert not e.value.permanent and not e.value.unreachable
+
+
+@pytest.mark.parametrize('bad_key', [API_KEY + '\r\nX-Injected: 1', 'sk key', API_KEY + '\u00e9'])
+def test_key_that_cannot_be_a_header_is_refused_without_showing_it(bad_key):
+    with pytest.raises(OllamaError) as e:
+        OllamaClient('http://127.0.0.1:1', api_key=bad_key)
+    assert str(e.value) == ('api_key cannot be sent in an HTTP header: it contains spaces, line breaks, '
+                            'control or non-ASCII characters')
+    assert 'sk' not in str(e.value).replace('spaces', '')
+
+
+def test_key_is_not_sent_on_redirects(fake_ollama):
+    """A redirect (say to another host) must not carry the key along."""
+    fake_ollama.serve_healthy(version='0.12.3')
+
+    class Redirect(BaseHTTPRequestHandler):
+        seen = []
+
+        def do_GET(self):
+            Redirect.seen.append(self.headers.get('Authorization'))
+            self.send_response(307)
+            self.send_header('Location', fake_ollama.url + self.path)
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    redirector = ThreadingHTTPServer(('127.0.0.1', 0), Redirect)
+    thread = threading.Thread(target=redirector.serve_forever, kwargs=dict(poll_interval=0.01), daemon=True)
+    thread.start()
+    try:
+        url = 'http://127.0.0.1:%d' % redirector.server_address[1]
+        assert OllamaClient(url, api_key=API_KEY).get_field('/api/version', 'version') == '0.12.3'
+    finally:
+        redirector.shutdown()
+        redirector.server_close()
+    assert Redirect.seen == ['Bearer ' + API_KEY]
+    assert fake_ollama.requests[-1]['path'] == '/api/version'
+    assert 'Authorization' not in fake_ollama.requests[-1]['headers']
+
+
+def test_redact():
+    client = OllamaClient(api_key=API_KEY)
+    assert client.redact('a %s b %s' % (API_KEY, API_KEY)) == 'a ******** b ********'
+    assert OllamaClient().redact('nothing to hide') == 'nothing to hide'
+
+
+@pytest.mark.parametrize('backend', ['cryptography', 'openssl'])
+def test_both_test_pki_backends_make_a_usable_pki(fake_ollama, tmp_path, backend):
+    """The TLS tests use python cryptography, or openssl where it is missing; both must give a working PKI."""
+    if backend not in available_backends():
+        pytest.skip('%s is not available here' % backend)
+    pki = make_pki(tmp_path, backend)
+    with tls_server(type(fake_ollama), pki) as server:
+        server.serve_healthy(version='0.12.3')
+        assert OllamaClient(server.url, ca_path=pki.ca).get_field('/api/version', 'version') == '0.12.3'
+        with pytest.raises(OllamaError, match='TLS certificate verification failed'):
+            OllamaClient(server.url, ca_path=pki.other_ca).get_json('/api/version')
 
 
 # ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -224,3 +225,88 @@ def test_waits_for_a_slow_start(run_module, fake_ollama):
     assert result['timings']['ready_s'] >= 0.4
     assert fake_ollama.paths().count('/') >= 3
     assert fake_ollama.paths().count('/api/version') == 1
+
+
+# ---------------------------------------------------------------------------
+# TLS and API key
+# ---------------------------------------------------------------------------
+
+API_KEY = 'sk-gpufleet-test-0123456789abcdef'
+
+
+def test_all_checks_over_https_with_ca_path_and_api_key(run_module, tls_ollama, pki):
+    tls_ollama.serve_healthy(version='0.12.3', models=['llama3.2:latest'], running=[ps_entry()])
+    tls_ollama.set('POST', '/api/generate', 200, GENERATED)
+    result = run_module(ollama_health, {'url': tls_ollama.url, 'ca_path': pki.ca, 'api_key': API_KEY,
+                                        'expect_version': '0.12.3', 'expect_models': ['llama3.2'], 'smoke_model': 'llama3.2',
+                                        'check_gpu_offload': True})
+    assert not result.get('failed'), result['msg']
+    assert set(result['checks'].values()) == {'ok'}
+    assert tls_ollama.paths() == ['/', '/api/version', '/api/tags', '/api/generate', '/api/ps']
+    assert {r['headers'].get('Authorization') for r in tls_ollama.requests} == {'Bearer ' + API_KEY}
+    assert API_KEY not in json.dumps(result)
+
+
+def test_api_key_from_the_environment(run_module, healthy, monkeypatch):
+    monkeypatch.setenv('OLLAMA_API_KEY', API_KEY)
+    result = run_module(ollama_health, {'url': healthy.url})
+    assert not result.get('failed'), result['msg']
+    assert {r['headers'].get('Authorization') for r in healthy.requests} == {'Bearer ' + API_KEY}
+    assert API_KEY not in json.dumps(result)
+
+
+def test_tls_verification_failure_fails_at_once(run_module, tls_ollama):
+    tls_ollama.serve_healthy()
+    started = time.monotonic()
+    result = run_module(ollama_health, {'url': tls_ollama.url, 'instance': 'gateway', 'wait_timeout': 30})
+    assert time.monotonic() - started < 5
+    assert result['failed'] is True
+    assert result['msg'].startswith('instance gateway: ready failed: GET %s/ failed: TLS certificate verification '
+                                    'failed: ' % tls_ollama.url)
+    assert result['msg'].endswith('(CA used: the system CA store; set ca_path to the CA that signed the server '
+                                  'certificate)')
+    assert result['checks']['ready'] == 'skipped'
+    assert tls_ollama.requests == []
+
+
+def test_validate_certs_false(run_module, tls_ollama):
+    tls_ollama.serve_healthy(version='0.12.3')
+    result = run_module(ollama_health, {'url': tls_ollama.url, 'validate_certs': False, 'expect_version': '0.12.3'})
+    assert not result.get('failed'), result['msg']
+    assert result['checks']['expect_version'] == 'ok'
+
+
+def test_refused_api_key_fails_at_once_without_showing_it(run_module, fake_ollama):
+    fake_ollama.serve_healthy()
+    fake_ollama.set('GET', '/', 401, {'error': 'invalid API key %s' % API_KEY})
+    started = time.monotonic()
+    result = run_module(ollama_health, {'url': fake_ollama.url, 'instance': 'gateway', 'api_key': API_KEY,
+                                        'wait_timeout': 30})
+    assert time.monotonic() - started < 5
+    assert result['msg'] == ('instance gateway: ready failed: GET %s/ failed: HTTP 401: invalid API key ******** '
+                             '(the api_key was refused)' % fake_ollama.url)
+    assert API_KEY not in json.dumps(result)
+    assert fake_ollama.paths() == ['/']
+
+
+def test_client_key_requires_client_cert(run_module, healthy, pki):
+    result = run_module(ollama_health, {'url': healthy.url, 'client_key': pki.client_key})
+    assert result['failed'] is True
+    assert result['msg'] == "missing parameter(s) required by 'client_key': client_cert"
+    assert healthy.requests == []
+
+
+def test_mutual_tls(run_module, mtls_ollama, pki):
+    mtls_ollama.serve_healthy(version='0.12.3')
+    result = run_module(ollama_health, {'url': mtls_ollama.url, 'ca_path': pki.ca, 'client_cert': pki.client_cert,
+                                        'client_key': pki.client_key})
+    assert not result.get('failed'), result['msg']
+    assert result['version'] == '0.12.3'
+
+
+def test_unprintable_api_key_fails_without_showing_it(run_module, healthy):
+    result = run_module(ollama_health, {'url': healthy.url, 'api_key': API_KEY + '\nX-Injected: 1'})
+    assert result['failed'] is True
+    assert result['msg'] == ('api_key cannot be sent in an HTTP header: it contains spaces, line breaks, '
+                             'control or non-ASCII characters')
+    assert healthy.requests == []

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 
@@ -84,3 +85,39 @@ def test_unreachable_and_store_missing(run_module, dead_url, tmp_path):
     assert result['failed'] is True
     assert 'the server is unreachable (GET %s/api/tags failed: cannot connect' % dead_url in result['msg']
     assert result['msg'].endswith('and model store %s does not exist or is not a directory' % missing)
+
+
+# ---------------------------------------------------------------------------
+# TLS and API key
+# ---------------------------------------------------------------------------
+
+API_KEY = 'sk-gpufleet-test-0123456789abcdef'
+
+
+def test_lists_models_over_https_with_api_key(run_module, tls_ollama, pki):
+    tls_ollama.serve_healthy(models=['llama3.2:latest'])
+    result = run_module(ollama_model_info, {'url': tls_ollama.url, 'ca_path': pki.ca, 'api_key': API_KEY})
+    assert not result.get('failed'), result['msg']
+    assert [m['name'] for m in result['models']] == ['llama3.2:latest']
+    assert tls_ollama.requests[0]['headers']['Authorization'] == 'Bearer ' + API_KEY
+    assert API_KEY not in json.dumps(result)
+
+
+def test_tls_failure_does_not_fall_back_to_the_store(run_module, tls_ollama, pki, model_store):
+    model_store.add('registry.ollama.ai/library/llama3.2/latest')
+    result = run_module(ollama_model_info, {'url': tls_ollama.url, 'ca_path': pki.other_ca,
+                                            'models_dir': model_store.root})
+    assert result['failed'] is True
+    assert result['msg'].startswith('Could not list the models of the Ollama instance at %s: GET %s/api/tags failed: '
+                                    'TLS certificate verification failed: ' % (tls_ollama.url, tls_ollama.url))
+    assert result['msg'].endswith('(CA used: ca_path %s)' % pki.other_ca)
+
+
+def test_refused_key_does_not_fall_back_to_the_store(run_module, fake_ollama, model_store, monkeypatch):
+    model_store.add('registry.ollama.ai/library/llama3.2/latest')
+    fake_ollama.set('GET', '/api/tags', 401, {'error': 'unauthorized'})
+    monkeypatch.setenv('OLLAMA_API_KEY', API_KEY)
+    result = run_module(ollama_model_info, {'url': fake_ollama.url, 'models_dir': model_store.root})
+    assert result['msg'] == ('Could not list the models of the Ollama instance at %s: GET %s/api/tags failed: '
+                             'HTTP 401: unauthorized (the api_key was refused)' % (fake_ollama.url, fake_ollama.url))
+    assert fake_ollama.requests[0]['headers']['Authorization'] == 'Bearer ' + API_KEY
