@@ -14,6 +14,7 @@ description:
   - A host without C(nvidia-smi), without a GPU, or whose driver is not loaded is not an error;
     the module then returns an empty RV(gpus) list and says why in RV(reason).
   - The module fails only when C(nvidia-smi) prints a line it cannot parse.
+version_added: 0.1.0
 author:
   - gpufleet maintainers (@gpufleet)
 attributes:

@@ -17,11 +17,17 @@ description:
     C(instance gpu-node-1:11435: expect_version failed: running 0.12.3, expected 0.14.1)."
   - The module changes nothing on the host. The smoke generation loads the model into memory on the instance,
     where it stays for the instance's E(OLLAMA_KEEP_ALIVE).
+version_added: 0.1.0
 author:
   - gpufleet maintainers (@gpufleet)
 extends_documentation_fragment:
   - gpufleet.ollama.ollama
 attributes:
+  action_group:
+    description: Use C(group/gpufleet.ollama.ollama) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - gpufleet.ollama.ollama
   check_mode:
     support: full
     description:

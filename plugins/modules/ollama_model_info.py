@@ -12,11 +12,17 @@ description:
   - Reads C(GET /api/tags) of one Ollama instance, the data behind C(ollama list).
   - When the instance cannot be reached and O(models_dir) is set, the model store is read from disk instead,
     the same way the server would list it, and a warning says so.
+version_added: 0.1.0
 author:
   - gpufleet maintainers (@gpufleet)
 extends_documentation_fragment:
   - gpufleet.ollama.ollama
 attributes:
+  action_group:
+    description: Use C(group/gpufleet.ollama.ollama) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - gpufleet.ollama.ollama
   check_mode:
     support: full
     description: The module only reads; it behaves the same in check mode.
