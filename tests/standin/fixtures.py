@@ -1,4 +1,7 @@
-#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpufleet maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
 """Controller-side fixtures for the Ollama test stand-in (needs gguf + numpy; never runs on targets).
 
 - write_gguf(): a tiny, valid, deterministic GGUF of an exact size. Large sizes are
@@ -62,7 +65,7 @@ def write_gguf(path, size_bytes, arch="llama", seed=0):
     writer.fout[0].flush()
     data_start = -(-writer.fout[0].tell() // ALIGNMENT) * ALIGNMENT
     writer.close()
-    pad_offset = data_start + sum(-(-t.nbytes // ALIGNMENT) * ALIGNMENT for _, t in tensors)
+    pad_offset = data_start + sum(-(-t.nbytes // ALIGNMENT) * ALIGNMENT for dummy, t in tensors)
     if size_bytes <= pad_offset:
         raise ValueError(f"size_bytes must exceed {pad_offset} for this fixture")
     # pass 2: the real file; the zero padding tensor is a sparse tail made by truncate
@@ -70,7 +73,7 @@ def write_gguf(path, size_bytes, arch="llama", seed=0):
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_ti_data_to_file()
-    for _, data in tensors:
+    for dummy, data in tensors:
         writer.write_tensor_data(data)
     writer.fout[0].flush()
     assert writer.fout[0].tell() == pad_offset
@@ -136,7 +139,7 @@ def make_model_store(store_dir, name="tiny:latest", gguf_path=None):
     layers = [{"mediaType": MT + "model", "digest": model_digest, "size": os.path.getsize(gguf_path)}]
     for kind, data in (("template", TEMPLATE.encode()), ("params", _go_json(PARAMS) + b"\n")):
         layers.append({"mediaType": MT + kind, "digest": _put_blob(blobs, data), "size": len(data)})
-    kv, _ = read_gguf(gguf_path)
+    kv, dummy = read_gguf(gguf_path)
     arch = kv.get("general.architecture", "unknown")
     config = _go_json({"model_format": "gguf", "model_family": arch, "model_families": [arch],
                        "model_type": human_number(kv["general.parameter_count"]),
@@ -147,8 +150,8 @@ def make_model_store(store_dir, name="tiny:latest", gguf_path=None):
                          "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
                                     "digest": _put_blob(blobs, config), "size": len(config)},
                          "layers": layers})
-    model, _, tag = name.partition(":")
-    namespace, _, model = model.rpartition("/")
+    model, dummy, tag = name.partition(":")
+    namespace, dummy, model = model.rpartition("/")
     path = os.path.join(store_dir, "manifests", "registry.ollama.ai", namespace or "library", model, tag or "latest")
     os.makedirs(os.path.dirname(path), 0o755, exist_ok=True)
     with open(path, "wb") as f:

@@ -1,4 +1,7 @@
-#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpufleet maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
 """TEST STAND-IN for the Ollama server and CLI. This is NOT Ollama.
 
 It does no inference and loads no weights: "generation" streams deterministic
@@ -41,7 +44,7 @@ if VERSION.startswith("__"):
 
 def version_at_least(*wanted):
     """True when the baked release is at least `wanted`; 0.0.0 (unbaked source) counts as newest."""
-    nums = tuple(int(x) for x in re.findall(r"\d+", VERSION.split("-")[0])[:3])
+    nums = tuple(int(x) for x in re.findall(r"\d+", VERSION.split("-", maxsplit=1)[0])[:3])
     return nums == (0, 0, 0) or nums >= wanted
 
 
@@ -256,7 +259,7 @@ def parse_name(text):
     """real: types/model/name.go ParseName (ParseNameBare merged with the defaults)."""
     host = namespace = tag = ""
     if text.rfind(":") > text.rfind("/"):
-        text, tag, _ = _cut_promised(text, ":")
+        text, tag, dummy = _cut_promised(text, ":")
     text, model, promised = _cut_promised(text, "/")
     if not promised:
         model = text
@@ -340,7 +343,7 @@ def read_gguf(path, keep_arrays=False):
                 return string()
             if vtype == 9:
                 item_type, count = unpack("<I"), unpack("<Q")
-                items = [value(item_type) for _ in range(count)]
+                items = [value(item_type) for dummy in range(count)]
                 return items if keep_arrays else None
             if vtype not in GGUF_SCALARS:
                 raise ValueError(f"invalid type: {vtype}")
@@ -351,13 +354,13 @@ def read_gguf(path, keep_arrays=False):
         unpack("<I")  # version
         n_tensors, n_kv = unpack("<Q"), unpack("<Q")
         kv = {}
-        for _ in range(n_kv):
+        for dummy in range(n_kv):
             key = string()
             kv[key] = value(unpack("<I"))
         tensors, params = [], 0
-        for _ in range(n_tensors):
+        for dummy in range(n_tensors):
             name = string()
-            shape = [unpack("<Q") for _ in range(unpack("<I"))]
+            shape = [unpack("<Q") for dummy in range(unpack("<I"))]
             ggml_type = unpack("<I")
             unpack("<Q")  # offset
             tensors.append({"name": name, "type": GGML_TYPES.get(ggml_type, str(ggml_type)), "shape": shape})
@@ -456,7 +459,7 @@ class Store:
             raw = f.read()
             mtime_ns = os.fstat(f.fileno()).st_mtime_ns
         try:
-            manifest, _ = json.JSONDecoder().raw_decode(raw.decode().lstrip())
+            manifest, dummy = json.JSONDecoder().raw_decode(raw.decode().lstrip())
         except (UnicodeDecodeError, ValueError) as exc:
             raise CorruptManifest(f"{display_shortest(name)} {exc}") from exc
         if not isinstance(manifest, dict) or not isinstance(manifest.get("layers", []), list) \
@@ -509,7 +512,7 @@ class Store:
 
     def fix_blobs(self):
         """real: server/fixblobs.go - legacy sha256:<hex> names become sha256-<hex> (ref §3.1)."""
-        for dirpath, _, files in os.walk(self.blob_path()):
+        for dirpath, dummy, files in os.walk(self.blob_path()):
             for fname in files:
                 kind, sep, rest = fname.partition(":")
                 if sep and kind == "sha256":
@@ -698,7 +701,7 @@ class Store:
         for text in [licenses] if isinstance(licenses, str) else licenses:
             entries.append(self.new_layer(text.encode(), MT + "license"))
         params = dict(req.get("parameters") or {})
-        for layer, _ in entries:  # real: setParameters merges the inherited params layer
+        for layer, dummy in entries:  # real: setParameters merges the inherited params layer
             if layer["mediaType"] == MT + "params":
                 with open(self.blob_path(layer["digest"]), encoding="utf-8") as f:
                     params = {**json.load(f), **params}
@@ -708,11 +711,11 @@ class Store:
             messages = [{"role": m.get("role", ""), "content": m.get("content", "")} for m in req["messages"]]
             replace(MT + "messages", go_json(messages) + b"\n")
 
-        layers = [layer for layer, _ in entries]
+        layers = [layer for layer, dummy in entries]
         # real: createConfigLayer; rootfs.diff_ids was dropped only in v0.32.7 (ref §3.3)
         config["rootfs"] = {"type": "layers", "diff_ids": [layer["digest"] for layer in layers]}
-        config_layer, _ = self.new_layer(go_json(config) + b"\n", MT_CONFIG)
-        for _, status in entries:
+        config_layer, dummy = self.new_layer(go_json(config) + b"\n", MT_CONFIG)
+        for dummy, status in entries:
             yield {"status": status}
         yield {"status": "writing manifest"}
         self.write_manifest(name, config_layer, layers)
@@ -745,7 +748,7 @@ class Store:
                    "from": display_shortest(from_name)}
             gguf = None
             if layer["mediaType"] in (MT + "model", MT + "projector", MT + "adapter"):
-                gguf, _ = read_gguf(path)
+                gguf, dummy = read_gguf(path)
             base.append((new, gguf, f"using existing layer {layer['digest']}"))
         return base, self.read_config(entry)
 
@@ -763,7 +766,7 @@ class Store:
                 raise ApiError(500, f"open {path}: no such file or directory")
             if not self._is_gguf(digest):
                 raise ApiError(400, "supplied file was not in GGUF format")
-            gguf, _ = read_gguf(path)
+            gguf, dummy = read_gguf(path)
             arch, kind = gguf.get("general.architecture"), "model"  # KV.Uint keys are arch-prefixed
             if gguf.get("general.type") == "adapter":
                 kind = "adapter"
@@ -802,7 +805,7 @@ def discover_gpus():
         return []
     try:
         out = subprocess.run(["nvidia-smi", "--query-gpu=index,uuid,name,memory.total",
-                              "--format=csv,noheader,nounits"], capture_output=True, text=True, timeout=10)
+                              "--format=csv,noheader,nounits"], capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return []
     if out.returncode:
@@ -911,7 +914,7 @@ def go_private(ip):
 
 def host_allowed(host_header):
     """real: routes.go allowedHostsMiddleware + allowedHost (ref §5 Host check)."""
-    host, _ = split_host_port(host_header)
+    host, dummy = split_host_port(host_header)
     host = host_header if host is None else host
     try:
         ip = ipaddress.ip_address(host)
@@ -1098,7 +1101,7 @@ class Handler(BaseHTTPRequestHandler):
                 "name": display_shortest(name), "model": display_shortest(name),
                 "modified_at": go_time(entry["mtime_ns"]), "size": entry["size"], "digest": entry["digest"],
                 "details": details(config)}))
-        return [model for _, model in sorted(found, key=lambda item: -item[0])]  # stable, like SortStableFunc
+        return [model for dummy, model in sorted(found, key=lambda item: -item[0])]  # stable, like SortStableFunc
 
     def h_ps(self):
         self.send_json(200, {"models": self.server.sched.ps()})
@@ -1550,8 +1553,8 @@ class Client:
         data = go_json(body) if isinstance(body, dict) else body
         try:
             try:
-                conn.request(method, path, body=data, headers={"Content-Type": "application/json",
-                                                                "User-Agent": f"ollama/{VERSION}", **(headers or {})})
+                sent = {"Content-Type": "application/json", "User-Agent": f"ollama/{VERSION}", **(headers or {})}
+                conn.request(method, path, body=data, headers=sent)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the server answered before reading the whole body (a blob it already has)
             return conn.getresponse()
@@ -1613,16 +1616,16 @@ def parse_modelfile(text):
         i += 1
         if not line or line.startswith("#"):
             continue
-        word, _, rest = line.partition(" ")
+        word, dummy, rest = line.partition(" ")
         if word.lower() not in valid:
             raise CliError(f"(line {i}): command must be one of \"from\", \"license\", \"template\", \"system\", "
                            f"\"adapter\", \"draft\", \"renderer\", \"parser\", \"parameter\", \"message\", or "
                            f"\"requires\"")
         cmd, rest, prefix = word.lower(), rest.strip(), ""
         if cmd == "parameter":  # PARAMETER <name> <value> becomes the command <name>
-            cmd, _, rest = rest.partition(" ")
+            cmd, dummy, rest = rest.partition(" ")
         elif cmd == "message":  # MESSAGE <role> <text> becomes "role: text"
-            role, _, rest = rest.partition(" ")
+            role, dummy, rest = rest.partition(" ")
             prefix = role + ": "
         rest = rest.strip()
         if rest.startswith('"""'):
@@ -1635,7 +1638,7 @@ def parse_modelfile(text):
         elif rest.startswith('"') and rest.endswith('"') and len(rest) >= 2:
             rest = rest[1:-1]
         commands.append(("model" if cmd == "from" else cmd, prefix + rest))
-    if not any(cmd == "model" for cmd, _ in commands):
+    if not any(cmd == "model" for cmd, dummy in commands):
         raise CliError("no FROM line")
     return commands
 
@@ -1676,7 +1679,7 @@ def create_request(commands, base_dir):
         elif cmd == "license":
             req.setdefault("license", []).append(args)
         elif cmd == "message":
-            role, _, content = args.partition(": ")
+            role, dummy, content = args.partition(": ")
             req.setdefault("messages", []).append({"role": role, "content": content})
         elif cmd in ("adapter", "draft"):
             raise CliError(f"the test stand-in does not support {cmd.upper()}")

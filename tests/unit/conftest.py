@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpufleet maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
 """Shared pytest set-up: import the checkout as the collection gpufleet.ollama.
 
 The checkout is linked at .collections/ansible_collections/gpufleet/ollama (scripts/lib.sh

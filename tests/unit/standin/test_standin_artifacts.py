@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpufleet maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
 """Release archives, fixtures and the nvidia-smi stand-in (ref §1.1; release.yaml; nvidia-smi(1))."""
 import hashlib
 import io
@@ -13,7 +17,7 @@ import zstandard
 
 import build_artifacts
 import fixtures
-from conftest import STANDIN
+from ansible_collections.gpufleet.ollama.tests.unit.standin.standin_helpers import STANDIN
 
 NVIDIA_SMI = os.path.join(STANDIN, "nvidia-smi")
 
@@ -50,7 +54,7 @@ def test_tar_zst_layout_and_baked_version(tmp_path):
     subprocess.run(["tar", "--zstd", "-xf", path, "-C", str(out)], check=True)
     binary = out / "bin" / "ollama"
     assert binary.read_text().startswith("#!/usr/bin/env python3\n")
-    result = subprocess.run([str(binary), "-v"], capture_output=True, text=True,
+    result = subprocess.run([str(binary), "-v"], capture_output=True, text=True, check=False,
                             env={**os.environ, "OLLAMA_HOST": "127.0.0.1:1"})
     assert result.returncode == 0 and result.stdout.endswith("Warning: client version is 0.14.1\n")
     assert {m.name for m in members(build_artifacts.build("0.30.0", "tgz", tmp_path / "new"))} >= {
@@ -105,7 +109,7 @@ def smi(*args, gpus=None, tmp_path=None):
         env["STANDIN_NVIDIA_SMI_JSON"] = str(tmp_path / "smi.json")
     else:
         env.pop("STANDIN_NVIDIA_SMI_JSON", None)
-    return subprocess.run([NVIDIA_SMI, *args], capture_output=True, text=True, env=env)
+    return subprocess.run([NVIDIA_SMI, *args], capture_output=True, text=True, env=env, check=False)
 
 
 def test_nvidia_smi_formats(tmp_path):

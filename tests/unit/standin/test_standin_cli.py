@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpufleet maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
 """CLI of the stand-in, pinned to ref §1.3, §4.1 and §6 (cmd/cmd.go, format/*.go, tablewriter v0.0.5)."""
 import hashlib
 import json
@@ -7,7 +11,7 @@ import pytest
 
 import fixtures
 import ollama_standin
-from conftest import Instance, baked
+from ansible_collections.gpufleet.ollama.tests.unit.standin.standin_helpers import Instance, baked
 
 
 def test_version_forms(server, tmp_path):
@@ -43,9 +47,11 @@ def test_list_id_size_and_padding(server):
     header, row = result.stdout.splitlines()
     manifest = (s.models / "manifests/registry.ollama.ai/library/tiny/latest").read_bytes()
     assert digest == hashlib.sha256(manifest).hexdigest()
-    assert header == "NAME           ID              SIZE      MODIFIED               "
-    assert re.fullmatch(rf"tiny:latest    {digest[:12]}    4\.7 MB    (Less than a second|\d+ seconds) ago +", row)
-    assert row.endswith("    ")
+    match = re.fullmatch(rf"tiny:latest    {digest[:12]}    4\.7 MB    ((?:Less than a second|\d+ seconds) ago)    ", row)
+    assert match, row
+    # the last column is as wide as its widest cell; the header's cell gets one space more
+    # ("Less than a second ago", or "2 seconds ago" on a slow machine)
+    assert header == "NAME           ID              SIZE      " + "MODIFIED".ljust(len(match.group(1)) + 1)
 
 
 @pytest.mark.parametrize("size,text", [(999, "999 B"), (1000, "1 KB"), (1500, "1.5 KB"), (4_700_000_000, "4.7 GB"),

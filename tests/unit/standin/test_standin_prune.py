@@ -1,8 +1,12 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpufleet maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
 """Startup prune and blob-name fixing, pinned to ref §3.4 (server/routes.go Serve, images.go PruneLayers)."""
 import os
 import time
 
-from conftest import baked
+from ansible_collections.gpufleet.ollama.tests.unit.standin.standin_helpers import baked
 
 HEX = "ab" * 32
 
