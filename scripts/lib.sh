@@ -105,3 +105,63 @@ activate_venv() {
   # shellcheck disable=SC1091
   . "$GF_VENV/bin/activate"
 }
+
+# seed_ansible_test_pip: the pip bootstrap that ansible-test fetches for every sanity venv
+# (get-pip.py from a CI-files host that is unreachable here) is written into its cache instead,
+# ~/.ansible/test/cache/get_pip_<pip version>.py, the exact name ansible-test looks up first.
+# The stand-in runs ensurepip, then installs ansible-test's pinned pip from PyPI. It also gives
+# the new venv its own pip.conf that resets the machine's pip configuration (local indexes,
+# find-links, constraints), so every sanity requirement comes from PyPI with ansible-test's own
+# pins; only the CA bundle is kept, because ansible-test strips the environment to HOME, PATH
+# and LC_ALL. Idempotent: the file is rewritten only when its content changes.
+seed_ansible_test_pip() {
+  local python=${1:-python3} version cert cache new
+  version=$("$python" -c 'import types
+from ansible_test._internal.python_requirements import get_venv_packages
+print(get_venv_packages(types.SimpleNamespace(version="%d.%d" % __import__("sys").version_info[:2]))["pip"])') ||
+    die "cannot read the pip version ansible-test bootstraps (is ansible-core installed in $python?)"
+  cert=${PIP_CERT:-$("$python" -m pip config get global.cert 2>/dev/null || true)}
+  [ -n "$cert" ] || cert=${SSL_CERT_FILE:-}
+  [ -z "$cert" ] || [ -r "$cert" ] || cert=
+  cache=$HOME/.ansible/test/cache/get_pip_${version//./_}.py
+  mkdir -p "${cache%/*}"
+  new=$(mktemp "$cache.XXXXXX")
+  sed "s|@CERT@|$cert|" >"$new" <<'PY'
+"""Stand-in for get-pip.py, written by gpufleet scripts/lib.sh (seed_ansible_test_pip).
+
+ansible-test runs it inside a new, pip-less venv as: get_pip.py [pip options] pip==X [--no-setuptools] [--no-wheel].
+"""
+import os
+import subprocess
+import sys
+
+CERT = "@CERT@"
+GET_PIP_ONLY = ("--no-setuptools", "--no-wheel", "--no-pip")
+
+
+def main():
+    args = [a for a in sys.argv[1:] if a not in GET_PIP_ONLY]
+    subprocess.check_call([sys.executable, "-m", "ensurepip", "--default-pip"], stdout=subprocess.DEVNULL)
+    if sys.prefix != sys.base_prefix:
+        # settings of this venv only (they override the host's): PyPI, and none of the host's
+        # local indexes, find-links or constraints
+        pypi = subprocess.check_output([sys.executable, "-c", "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"],
+                                       text=True).strip()
+        lines = ["[global]", "index-url = " + pypi, "extra-index-url =", "find-links =", "constraint ="]
+        if CERT:
+            lines.append("cert = " + CERT)
+        with open(os.path.join(sys.prefix, "pip.conf"), "w") as conf:
+            conf.write("\n".join(lines) + "\n")
+    subprocess.check_call([sys.executable, "-m", "pip", "install", *args])
+
+
+if __name__ == "__main__":
+    main()
+PY
+  if cmp -s "$new" "$cache"; then
+    rm -f "$new"
+  else
+    mv -f "$new" "$cache"
+    log "seeded the ansible-test pip $version bootstrap: $cache"
+  fi
+}
