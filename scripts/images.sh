@@ -6,10 +6,11 @@
 . "$(dirname "$0")/lib.sh"
 
 # The packages every lab/molecule node needs: systemd as PID 1, python3 (+apt bindings)
-# for Ansible, rsync and ssh for model distribution, curl for smoke checks, and zstd, which
-# the ollama role requires for .tar.zst archives: an offline node (scripts/lab up --offline)
-# cannot fetch it, just as an air-gapped node gets it from the fleet's package mirror.
-GF_IMAGE_PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,procps,sudo,openssh-server,rsync,curl,ca-certificates,zstd
+# for Ansible, rsync and ssh for model distribution, curl for smoke checks, zstd, which
+# the ollama role requires for .tar.zst archives, and nftables, which the ollama_firewall role
+# requires: an offline node (scripts/lab up --offline) cannot fetch them, just as an air-gapped
+# node gets them from the fleet's package mirror.
+GF_IMAGE_PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,procps,sudo,openssh-server,rsync,curl,ca-certificates,zstd,nftables
 GF_IMAGE_REPO=${GF_IMAGE_REPO:-local/gpufleet-debian}
 
 recipe_hash() {
