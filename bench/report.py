@@ -41,8 +41,15 @@ def runs(kind):
     before, latest = load("baseline/gateway-%s.json" % kind), load("gateway-%s.json" % kind)
     out = [("before", before)] if before else []
     if latest and (not before or latest["timestamp"] != before["timestamp"]):
-        out.append(("latest", latest))
+        label = "latest"
+        if before and _conf(latest) and _conf(latest) == _conf(before):
+            label = "latest (same nginx.conf as before: converge first, bench/run --converge)"
+        out.append((label, latest))
     return out
+
+
+def _conf(doc):
+    return doc["lab"].get("gateway", {}).get("nginx_conf_sha256")
 
 
 def _num(value, digits=2):
