@@ -28,6 +28,7 @@ import ipaddress
 import json
 import os
 import platform
+import ssl
 import subprocess
 import sys
 import threading
@@ -61,10 +62,13 @@ def holders(gateways, vip):
     return found
 
 
+TLS = None  # ssl.SSLContext for https, set in main()
+
+
 def get(url, timeout):
     """One short GET on a new connection: (ok, status, error)."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as answer:
+        with urllib.request.urlopen(url, timeout=timeout, context=TLS) as answer:
             answer.read()
             return answer.status == 200, answer.status, ''
     except urllib.error.HTTPError as e:
@@ -221,7 +225,9 @@ def main():
     p.add_argument('--vip', required=True, help='the virtual IP (ollama_gateway_vip_address)')
     p.add_argument('--gateways', required=True, help='comma-separated gateway container names')
     p.add_argument('--path', default='/healthz', help='path asked through the VIP (default /healthz)')
-    p.add_argument('--port', type=int, default=80)
+    p.add_argument('--scheme', choices=('http', 'https'), default='http')
+    p.add_argument('--port', type=int, default=0, help='default 80 for http, 443 for https')
+    p.add_argument('--ca', default='', help='CA file for https (without it the certificate is not verified)')
     p.add_argument('--rate', type=float, default=10.0, help='requests per second (default 10)')
     p.add_argument('--duration', type=float, default=20.0, help='seconds of load per scenario (default 20)')
     p.add_argument('--fault-at', type=float, default=3.0, help='seconds into the load (default 3)')
@@ -241,7 +247,13 @@ def main():
         p.error('need 2+ gateways, known scenarios (%s), 0 < fault-at < restore-at < duration <= 120 s and '
                 'a rate of at most 100/s' % ', '.join(SCENARIOS))
     stop_signals = check_target(args)
-    url = 'http://%s:%d%s' % (args.vip, args.port, args.path)
+    global TLS
+    if args.scheme == 'https':
+        TLS = ssl.create_default_context(cafile=args.ca or None)
+        TLS.check_hostname = False   # the VIP is an address; the certificate names the service
+        if not args.ca:
+            TLS.verify_mode = ssl.CERT_NONE
+    url = '%s://%s:%d%s' % (args.scheme, args.vip, args.port or (443 if args.scheme == 'https' else 80), args.path)
     keepalived = subprocess.run(['docker', 'exec', args.gateways[0], 'keepalived', '--version'], capture_output=True,
                                 text=True, timeout=30)
     keepalived = (keepalived.stdout + keepalived.stderr).strip()
