@@ -945,6 +945,13 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     # -------------------------------------------------- plumbing
+    def setup(self):
+        """real: Go's net package enables TCP_NODELAY on every TCP connection (net/tcpsock.go, SetNoDelay:
+        "The default is true"), so a streamed token leaves at once instead of waiting for a delayed ACK on a
+        keep-alive connection such as the gateway's upstream keepalive."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, fmt, *args):
         pass  # errors of the http.server machinery itself; access lines come from send_response
 
