@@ -209,9 +209,11 @@ def ollama_gateway_vip_config(published, host, ip_addr, settings=None):
         port_ok = url.port is None or url.port > 0
     except ValueError:
         port_ok = False
-    if url.scheme not in ('http', 'https') or not url.hostname or not port_ok:
-        problems.append("ollama_gateway_vip_check_url must be an http:// or https:// URL of the local nginx, such as "
-                        "http://127.0.0.1/healthz (got '%s')." % s['ollama_gateway_vip_check_url'])
+    unsafe = any(c.isspace() or c in '"\'\\' for c in str(s['ollama_gateway_vip_check_url']))
+    if url.scheme not in ('http', 'https') or not url.hostname or not port_ok or unsafe:
+        problems.append("ollama_gateway_vip_check_url must be an http:// or https:// URL of the local nginx without "
+                        "spaces, quotes or backslashes, such as http://127.0.0.1/healthz (got '%s')."
+                        % s['ollama_gateway_vip_check_url'])
         url = None
     auth_pass = str(s['ollama_gateway_vip_auth_pass'] or '')
     if len(auth_pass) > AUTH_PASS_MAX or any(c.isspace() or c in '"{}#!' for c in auth_pass):
