@@ -16,11 +16,19 @@ description:
     INSTANCE, VERSION, HEALTH and MODELS, one row per instance.
   - A node without a report (it failed or was unreachable before the role published one) gets one row saying
     V(not converged).
+  - With O(gateways), a second table follows (GATEWAY, TLS, AUTH, INSTANCES, DRAINED, MODELS), and a line starting
+    with C(WARNING) for every gateway that serves without API keys.
 options:
   _input:
     description: A list of C([host, report]) pairs, or a mapping host to report; a report of V(false) or V(null) means none.
     type: raw
     required: true
+  gateways:
+    description:
+      - C([host, report]) pairs (or a mapping) of the gateways' C(ollama_gateway_report) facts
+        (C(tls), C(auth), C(servers), C(drained), C(models)); V(false) or V(null) when a gateway has none.
+    type: raw
+    default: []
 """
 
 EXAMPLES = r"""
@@ -29,7 +37,9 @@ EXAMPLES = r"""
     msg: >-
       {{ ansible_play_hosts_all
          | zip(ansible_play_hosts_all | map('extract', hostvars) | map(attribute='ollama_health_report', default=false))
-         | gpufleet.ollama.ollama_summary }}
+         | gpufleet.ollama.ollama_summary(groups['ollama_gateways'] | default([])
+             | zip(groups['ollama_gateways'] | default([]) | map('extract', hostvars)
+                   | map(attribute='ollama_gateway_report', default=false))) }}
 """
 
 RETURN = r"""
@@ -45,9 +55,10 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 HEAD = ('INSTANCE', 'VERSION', 'HEALTH', 'MODELS')
+GW_HEAD = ('GATEWAY', 'TLS', 'AUTH', 'INSTANCES', 'DRAINED', 'MODELS')
 
 
-def ollama_summary(reports):
+def _pairs(reports):
     if isinstance(reports, dict):
         pairs = list(reports.items())
     elif isinstance(reports, list):
@@ -55,19 +66,50 @@ def ollama_summary(reports):
     else:
         raise AnsibleFilterError('ollama_summary expects [host, report] pairs or a mapping, got %s'
                                  % type(reports).__name__)
-    rows = []
     for pair in pairs:
         if len(pair) != 2:
             raise AnsibleFilterError('ollama_summary: expected a [host, report] pair, got %r' % (pair,))
-        host, report = pair
+    return pairs
+
+
+def _table(head, rows):
+    last = len(head) - 1
+    widths = [max(len(r[c]) for r in [head] + rows) for c in range(last)]
+    return [('  '.join(r[c].ljust(widths[c]) for c in range(last)) + '  ' + r[last]) for r in [head] + rows]
+
+
+def _onoff(value):
+    return 'on' if value else 'off'
+
+
+def _gateways(reports):
+    rows, warnings = [], []
+    for host, r in _pairs(reports):
+        if not isinstance(r, dict):
+            rows.append((str(host), '-', '-', '-', '-', 'not converged'))
+            continue
+        rows.append((str(host), _onoff(r.get('tls')), _onoff(r.get('auth')), str(r.get('servers', '-')),
+                     ', '.join(r.get('drained') or []) or '-', ', '.join(r.get('models') or []) or '-'))
+        if not r.get('auth'):
+            warnings.append('WARNING: gateway %s serves the API without keys (ollama_gateway_auth: false).' % host)
+    return rows, warnings
+
+
+def ollama_summary(reports, gateways=None):
+    pairs = _pairs(reports)
+    rows = []
+    for host, report in pairs:
         if not isinstance(report, list):
             rows.append((str(host), '-', 'not converged', '-'))
             continue
         for r in report:
             rows.append((str(r.get('instance', host)), str(r.get('version', '-')), str(r.get('health', '-')),
                          ', '.join(str(m) for m in r.get('models') or []) or '-'))
-    widths = [max(len(r[c]) for r in [HEAD] + rows) for c in range(3)]
-    return [('  '.join(r[c].ljust(widths[c]) for c in range(3)) + '  ' + r[3]) for r in [HEAD] + rows]
+    lines = _table(HEAD, rows)
+    if gateways:
+        gw_rows, warnings = _gateways(gateways)
+        lines += [''] + _table(GW_HEAD, gw_rows) + warnings
+    return lines
 
 
 class FilterModule(object):

@@ -17,6 +17,7 @@ description:
   - O(backends), when not empty, replaces the published endpoints (explicit C({address, port, num_parallel}) entries).
   - Endpoints whose C(enabled) is false (instances stopped on purpose) are left out.
   - The cap of a server is C(num_parallel + queue_per_instance), or no cap when O(queue_per_instance) is 0.
+  - The C(models) an endpoint carries (from the ollama role's health check) are passed on, V(null) when unknown.
 options:
   _input:
     description: Host name to its C(ollama_endpoints) list (V(false) or V(null) when the host published none).
@@ -28,7 +29,14 @@ options:
     elements: dict
     default: []
   drained_hosts:
-    description: Hosts whose servers are marked C(down).
+    description: Hosts (C(gpu01)) or single instances (C(gpu01:11435)) whose servers are marked C(down).
+    type: list
+    elements: str
+    default: []
+  persisted_drained:
+    description:
+      - The drain set persisted on the gateway by the C(drain) entry point; like O(drained_hosts), but an entry
+        naming a host that is no longer in the group is ignored instead of being a problem (it can still be undrained).
     type: list
     elements: str
     default: []
@@ -62,7 +70,7 @@ _value:
       description: One entry per server.
       type: list
       elements: dict
-      sample: [{address: 10.0.0.5, port: 11434, max_conns: 8, down: false, host: gpu01}]
+      sample: [{address: 10.0.0.5, port: 11434, max_conns: 0, down: false, host: gpu01, models: ["qwen2:7b"]}]
     problems:
       description: One sentence per problem (nothing to balance, nodes that published no endpoints, bad entries).
       type: list
@@ -73,12 +81,14 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.gpufleet.ollama.plugins.plugin_utils._settings import to_bool, to_int
 
 
-def ollama_upstream_servers(published, backends=None, drained_hosts=None, queue_per_instance=0, group='gpu_nodes'):
+def ollama_upstream_servers(published, backends=None, drained_hosts=None, queue_per_instance=0, group='gpu_nodes',
+                            persisted_drained=None):
     if not isinstance(published, dict):
         raise AnsibleFilterError('ollama_upstream_servers expects a mapping host -> endpoints, got %s'
                                  % type(published).__name__)
     backends = list(backends or [])
-    drained = [str(h) for h in (drained_hosts or [])]
+    strict = [str(h) for h in (drained_hosts or [])]
+    drained = strict + [str(h) for h in (persisted_drained or [])]
     queue = to_int(queue_per_instance)
     if queue is None or queue < 0:
         raise AnsibleFilterError('ollama_upstream_servers: queue_per_instance must be 0 or more, got %r'
@@ -96,7 +106,7 @@ def ollama_upstream_servers(published, backends=None, drained_hosts=None, queue_
                             '(site.yml), or list the instances in ollama_gateway_backends.' % ', '.join(unpublished))
         source = [e for h, eps in published.items() if isinstance(eps, list) for e in eps
                   if to_bool(e.get('enabled', True)) is not False]
-    outside = [h for h in drained if h not in published]
+    outside = [h for h in strict if h.rsplit(':', 1)[0] not in published and h not in published]
     if outside:
         problems.append("ollama_gateway_drained_hosts names hosts outside '%s': %s." % (group, ', '.join(outside)))
     servers = []
@@ -111,9 +121,11 @@ def ollama_upstream_servers(published, backends=None, drained_hosts=None, queue_
             problems.append('backend %d needs an address, a port 1-65535 and num_parallel >= 1 (got %r).' % (n, b))
             continue
         host = str(b.get('host') or '')
+        models = b.get('models')
         servers.append({'address': address, 'port': port, 'host': host,
                         'max_conns': parallel + queue if queue > 0 else 0,
-                        'down': bool(host) and host in drained})
+                        'down': bool(host) and (host in drained or '%s:%s' % (host, port) in drained),
+                        'models': list(models) if isinstance(models, list) else None})
     if not servers and not problems:
         problems.append("the upstream is empty: no instance of group '%s' is enabled." % group)
     return {'servers': servers, 'problems': problems}

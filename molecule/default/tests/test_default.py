@@ -140,15 +140,21 @@ def test_nginx_config_validated_and_serving(host):
     assert host.check_output("curl -sf http://127.0.0.1/healthz") == "ok"
 
 
+# Inside the gateway the tests speak TLS to 127.0.0.1 without checking the certificate (that, and the
+# keys, are tested from the controller in test_gateway.py) and send the lab-user key.
+GW_KEY = "lab-user-key-0123456789abcdef"
+
+
 def test_gateway_reaches_every_instance(host):
     only(host, "ollama_gateways")
     seen = py(host, (
-        "import urllib.request\n"
+        "import ssl, urllib.request\n"
         "s=set()\n"
         "for _ in range(16):\n"
-        "    r=urllib.request.urlopen('http://127.0.0.1/api/version')\n"
+        "    q=urllib.request.Request('https://127.0.0.1/api/version', headers={'Authorization': 'Bearer %s'})\n"
+        "    r=urllib.request.urlopen(q, context=ssl._create_unverified_context())\n"
         "    s.add(r.headers['X-Ollama-Upstream'])\n"
-        "print(' '.join(sorted(s)))"))
+        "print(' '.join(sorted(s)))" % GW_KEY))
     nodes = [h for h in host.ansible.get_variables()["groups"]["gpu_nodes"]]
     assert len(seen.split()) == len(nodes) * len(PORTS), seen
 
@@ -157,15 +163,16 @@ def test_stream_through_gateway_arrives_incrementally(host):
     """The first token reaches the client well before the last (proxy_buffering off)."""
     only(host, "ollama_gateways")
     out = py(host, (
-        "import http.client, json, time\n"
-        "c=http.client.HTTPConnection('127.0.0.1', 80, timeout=60)\n"
+        "import http.client, json, ssl, time\n"
+        "c=http.client.HTTPSConnection('127.0.0.1', 443, timeout=60, context=ssl._create_unverified_context())\n"
         "t0=time.monotonic()\n"
-        "c.request('POST','/api/generate',json.dumps({'model':'tiny','prompt':'count','options':{'num_predict':24}}))\n"
+        "c.request('POST','/api/generate',json.dumps({'model':'tiny','prompt':'count','options':{'num_predict':24}}),\n"
+        "          {'Authorization': 'Bearer %s'})\n"
         "r=c.getresponse()\n"
         "times=[]\n"
         "for line in r:\n"
         "    if line.strip(): times.append(time.monotonic()-t0)\n"
-        "print(json.dumps({'status':r.status,'first':times[0],'last':times[-1],'n':len(times)}))"))
+        "print(json.dumps({'status':r.status,'first':times[0],'last':times[-1],'n':len(times)}))" % GW_KEY))
     res = json.loads(out)
     assert res["status"] == 200 and res["n"] >= 20
     # at 40 tokens/s the last of 24 tokens comes ~0.6 s after the first; buffered, they'd arrive together

@@ -19,15 +19,24 @@ def test_endpoints_one_per_instance():
     eps = ollama_endpoints(INSTANCES, 'gpu01', '10.0.0.5', num_parallel='4', max_queue=512, version='0.14.1')
     assert eps == [
         {'host': 'gpu01', 'address': '10.0.0.5', 'port': 11434, 'num_parallel': 4, 'max_queue': 512,
-         'gpus': ['GPU-aaa'], 'version': '0.14.1', 'enabled': True},
+         'gpus': ['GPU-aaa'], 'version': '0.14.1', 'enabled': True, 'models': None},
         {'host': 'gpu01', 'address': '10.0.0.5', 'port': 11435, 'num_parallel': 4, 'max_queue': 512,
-         'gpus': ['GPU-bbb'], 'version': '0.14.1', 'enabled': True},
+         'gpus': ['GPU-bbb'], 'version': '0.14.1', 'enabled': True, 'models': None},
     ]
 
 
 @pytest.mark.parametrize('enabled, expected', [(True, True), (False, False), ('false', False), ('yes', True)])
 def test_endpoints_enabled(enabled, expected):
     assert ollama_endpoints(INSTANCES[:1], 'n', 'a', enabled=enabled)[0]['enabled'] is expected
+
+
+def test_endpoints_carry_the_models_of_each_healthy_instance():
+    health = [{'item': {'port': 11434}, 'models': ['tiny:latest']},
+              {'item': {'port': 11435}, 'skipped': True}]
+    eps = ollama_endpoints(INSTANCES, 'n', 'a', health=health)
+    assert [e['models'] for e in eps] == [['tiny:latest'], None]
+    failed = [{'item': {'port': 11434}, 'failed': True, 'models': []}]
+    assert ollama_endpoints(INSTANCES[:1], 'n', 'a', health=failed)[0]['models'] is None
 
 
 def test_endpoints_reject_non_list():

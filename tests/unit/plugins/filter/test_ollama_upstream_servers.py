@@ -23,9 +23,9 @@ def test_every_enabled_instance_of_every_node():
     result = ollama_upstream_servers(PUBLISHED, [], [], 4)
     assert result['problems'] == []
     assert result['servers'] == [
-        {'address': '10.0.0.1', 'port': 11434, 'host': 'n1', 'max_conns': 6, 'down': False},
-        {'address': '10.0.0.1', 'port': 11435, 'host': 'n1', 'max_conns': 6, 'down': False},
-        {'address': '10.0.0.2', 'port': 11434, 'host': 'n2', 'max_conns': 8, 'down': False},
+        {'address': '10.0.0.1', 'port': 11434, 'host': 'n1', 'max_conns': 6, 'down': False, 'models': None},
+        {'address': '10.0.0.1', 'port': 11435, 'host': 'n1', 'max_conns': 6, 'down': False, 'models': None},
+        {'address': '10.0.0.2', 'port': 11434, 'host': 'n2', 'max_conns': 8, 'down': False, 'models': None},
     ]
 
 
@@ -36,9 +36,23 @@ def test_no_cap_drained_and_disabled():
         ('n1', 11434, 0, False), ('n2', 11434, 0, True)]
 
 
+def test_one_instance_drained_and_models_passed_on():
+    published = {'n1': [dict(ep('n1', 11434), models=['tiny:latest']), ep('n1', 11435)]}
+    servers = ollama_upstream_servers(published, drained_hosts=['n1:11435'])['servers']
+    assert [(s['port'], s['down'], s['models']) for s in servers] == [(11434, False, ['tiny:latest']), (11435, True, None)]
+
+
+def test_persisted_drain_entries_of_departed_hosts_are_ignored():
+    result = ollama_upstream_servers(PUBLISHED, [], [], 0, 'gpu_nodes', persisted_drained=['gone', 'n2', 'n1:11435'])
+    assert result['problems'] == []
+    assert [(s['host'], s['port'], s['down']) for s in result['servers']] == [
+        ('n1', 11434, False), ('n1', 11435, True), ('n2', 11434, True)]
+
+
 def test_explicit_backends_replace_published():
     result = ollama_upstream_servers({'n1': False}, [{'address': '10.9.9.9', 'port': '11434', 'num_parallel': 3}], [], 1)
-    assert result == {'servers': [{'address': '10.9.9.9', 'port': 11434, 'host': '', 'max_conns': 4, 'down': False}],
+    assert result == {'servers': [{'address': '10.9.9.9', 'port': 11434, 'host': '', 'max_conns': 4, 'down': False,
+                                   'models': None}],
                       'problems': []}
 
 
@@ -46,6 +60,7 @@ def test_explicit_backends_replace_published():
     ({}, [], [], ["group 'gpu_nodes'", 'nothing to balance']),
     ({'n1': [ep('n1', 11434)], 'n2': False, 'n3': None}, [], [], ['no ollama_endpoints from n2, n3']),
     (PUBLISHED, [], ['n9'], ['ollama_gateway_drained_hosts', 'n9']),
+    (PUBLISHED, [], ['n9:11434'], ['n9:11434']),
     ({'n1': []}, [], [], ['upstream is empty']),
     ({'n1': False}, [{'address': '', 'port': 1}], [], ['backend 0', 'address']),
     ({'n1': False}, [{'address': 'a', 'port': 70000}], [], ['backend 0', '1-65535']),

@@ -79,3 +79,18 @@ def test_prune_versions(versions, current, keep, expected):
 def test_prune_versions_bad_arguments(versions, keep):
     with pytest.raises(AnsibleFilterError):
         ollama_prune_versions(versions, '0.1.0', keep)
+
+
+def test_summary_with_gateways_warns_when_auth_is_off():
+    lines = ollama_summary([['n1', []]], gateways=[
+        ['gw1', {'tls': True, 'auth': True, 'servers': 4, 'drained': ['n2'], 'models': ['tiny:latest']}],
+        ['gw2', {'tls': False, 'auth': False, 'servers': 4, 'drained': [], 'models': []}],
+        ['gw3', None],
+    ])
+    assert lines[1] == ''
+    assert lines[2].split() == ['GATEWAY', 'TLS', 'AUTH', 'INSTANCES', 'DRAINED', 'MODELS']
+    assert lines[3].split() == ['gw1', 'on', 'on', '4', 'n2', 'tiny:latest']
+    assert lines[4].split() == ['gw2', 'off', 'off', '4', '-', '-']
+    assert lines[5].split() == ['gw3', '-', '-', '-', '-', 'not', 'converged']
+    assert lines[6] == 'WARNING: gateway gw2 serves the API without keys (ollama_gateway_auth: false).'
+    assert not any('WARNING' in line for line in ollama_summary([['n1', []]], gateways=[lines and ['gw1', {'auth': True}]]))

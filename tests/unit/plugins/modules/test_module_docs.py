@@ -10,9 +10,10 @@ import pytest
 import yaml
 
 from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import OLLAMA_COMMON_ARGS
-from ansible_collections.gpufleet.ollama.plugins.modules import nvidia_gpu_info, ollama_health, ollama_model_info
+from ansible_collections.gpufleet.ollama.plugins.modules import (
+    nvidia_gpu_info, ollama_health, ollama_model_info, upstream_connections)
 
-MODULES = [nvidia_gpu_info, ollama_health, ollama_model_info]
+MODULES = [nvidia_gpu_info, ollama_health, ollama_model_info, upstream_connections]
 HTTP_MODULES = [ollama_health, ollama_model_info]
 
 
