@@ -271,7 +271,7 @@ def ollama_gateway_vip_config(published, host, ip_addr, settings=None):
         if not holding:
             problems.append('%s: ollama_gateway_vip_front_address %s is not an address of this host (it has %s).'
                             % (host, own, ', '.join('%s %s/%s' % t for t in local) or 'no IPv4 address'))
-        elif wanted_if and wanted_if not in [i for i, _ in holding]:
+        elif wanted_if and wanted_if not in [name for name, dummy in holding]:
             problems.append('%s: ollama_gateway_vip_interface %s does not hold the front address %s (%s does); leave '
                             'it empty to use that one.' % (host, wanted_if, own, holding[0][0]))
         else:
