@@ -67,10 +67,15 @@ def test_other_tables_untouched(host):
 
 
 def test_allowed_sources_are_the_gateways(host):
+    """The gateways' backend addresses, plus the lab's one extra source: the docker host's address on the
+    backend bridge (.1, ollama_firewall_extra_sources in inventories/lab), where bench/ sends direct load."""
     only(host, "gpu_nodes")
     listed = host.check_output("nft list set inet %s allowed_ipv4", TABLE).split("elements = {")[1].split("}")[0]
     allowed = sorted(a.strip() for a in listed.split(",") if a.strip())
-    assert allowed == sorted(backend_addresses(host, "ollama_gateways").values())
+    bridge = variables(host)["lab_backend_address"].rsplit(".", 1)[0] + ".1"
+    assert allowed == sorted(list(backend_addresses(host, "ollama_gateways").values()) + [bridge])
+    # the other GPU nodes are not among them
+    assert not set(allowed) & set(a for n, a in backend_addresses(host, "gpu_nodes").items())
 
 
 @pytest.mark.parametrize("port", PORTS)
