@@ -26,6 +26,8 @@ import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.gpufleet.ollama.tests.unit.plugins.module_utils.tls_helpers import make_pki, tls_server
+
 
 # ---------------------------------------------------------------------------
 # Running a module
@@ -226,3 +228,27 @@ def model_store(tmp_path):
     store = ModelStore(tmp_path / 'models')
     os.makedirs(store.root)
     return store
+
+
+# ---------------------------------------------------------------------------
+# TLS (tests/unit/plugins/module_utils/tls_helpers.py)
+# ---------------------------------------------------------------------------
+
+@pytest.fixture(scope='session')
+def pki(tmp_path_factory):
+    """A throw-away CA with server and client certificates, made once per session."""
+    return make_pki(tmp_path_factory.mktemp('pki'))
+
+
+@pytest.fixture
+def tls_ollama(fake_ollama, pki):
+    """The fake Ollama server of fake_ollama, on https with a certificate of that CA."""
+    with tls_server(type(fake_ollama), pki) as server:
+        yield server
+
+
+@pytest.fixture
+def mtls_ollama(fake_ollama, pki):
+    """The same, requiring a client certificate of that CA."""
+    with tls_server(type(fake_ollama), pki, client_ca=pki.ca) as server:
+        yield server
