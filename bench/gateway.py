@@ -223,7 +223,11 @@ def derive_overload(gw, direct):
     diff = None
     if gw["ttft_p50_ms"] is not None and direct["ttft_p50_ms"] is not None:
         diff = round(gw["ttft_p50_ms"] - direct["ttft_p50_ms"], 2)
-    return {"gateway_added_failures": non_busy + excess_busy, "gateway_non_busy_failures": non_busy,
+    diff_kept = None
+    if gw.get("ttft_after_connect_p50_ms") is not None and direct.get("ttft_after_connect_p50_ms") is not None:
+        diff_kept = round(gw["ttft_after_connect_p50_ms"] - direct["ttft_after_connect_p50_ms"], 2)
+    return {"ttft_after_connect_p50_diff_ms": diff_kept,
+            "gateway_added_failures": non_busy + excess_busy, "gateway_non_busy_failures": non_busy,
             "gateway_excess_busy": excess_busy, "direct_non_busy_failures": direct["failed"] - direct["ollama_busy"],
             "throughput_ratio": ratio, "ttft_p50_diff_ms": diff}
 

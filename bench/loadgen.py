@@ -198,6 +198,9 @@ async def _exchange(target, body, rec, sent_at):
     except (OSError, ssl.SSLError) as exc:
         rec["kind"], rec["detail"] = "connect_error", type(exc).__name__
         return
+    # connection set up (TCP, and the TLS handshake for an https target): TTFT is also reported without it,
+    # which is what a client with a kept-alive connection (the ollama and openai libraries) sees
+    rec["connect"] = time.monotonic() - sent_at
     try:
         writer.write(request_bytes(target, body))
         await writer.drain()
@@ -253,7 +256,8 @@ async def stream_chat(target, body, timeout=60.0, connect_timeout=3.0):
     """Send one streaming chat request; return its record (never raises for network trouble)."""
     start = time.monotonic()
     rec = {"target": target.name, "start": start, "end": None, "status": None, "kind": None,
-           "ttft": None, "tokens": 0, "upstream": None, "detail": "", "_connect_timeout": connect_timeout}
+           "ttft": None, "connect": None, "tokens": 0, "upstream": None, "detail": "",
+           "_connect_timeout": connect_timeout}
     try:
         await asyncio.wait_for(_exchange(target, body, rec, start), timeout)
     except asyncio.TimeoutError:
@@ -334,10 +338,14 @@ def summarize(records, windows=None):
             key = failure_key(rec)
             failures[key] = failures.get(key, 0) + 1
     ttfts = [r["ttft"] for r in ok if r["ttft"] is not None]
+    after = [r["ttft"] - r["connect"] for r in ok if r["ttft"] is not None and r.get("connect") is not None]
+    connects = [r["connect"] for r in records if r.get("connect") is not None]
     out = {"requests": len(records), "ok": len(ok), "failed": len(records) - len(ok),
            "failures": dict(sorted(failures.items())),
            "ollama_busy": sum(1 for r in records if r["kind"] == "ollama_busy"),
-           "ttft_p50_ms": _ms(percentile(ttfts, 0.5)), "ttft_p95_ms": _ms(percentile(ttfts, 0.95))}
+           "ttft_p50_ms": _ms(percentile(ttfts, 0.5)), "ttft_p95_ms": _ms(percentile(ttfts, 0.95)),
+           "connect_p50_ms": _ms(percentile(connects, 0.5)),
+           "ttft_after_connect_p50_ms": _ms(percentile(after, 0.5))}
     if windows:
         inside = [r for r in ok if any(t0 <= r["end"] <= t1 for t0, t1 in windows)]
         span = sum(t1 - t0 for t0, t1 in windows)

@@ -103,8 +103,12 @@ def goals(overload_runs, fault_runs):
         rows.append("| throughput gateway / direct, %d streams | ≥ 0.97 |" % conc + cells(
             lambda d, c=conc: _num((_case(d, c) or {}).get("throughput_ratio")), by_label_o))
     if low is not None and low < 32:
-        rows.append("| TTFT p50 gateway − direct, %d streams | ≤ 5 ms |" % low + cells(
-            lambda d: _num((_case(d, low) or {}).get("ttft_p50_diff_ms")) + " ms", by_label_o))
+        rows.append("| TTFT p50 gateway − direct, %d streams, new connection per request (TLS handshake included) | "
+                    "≤ 5 ms |" % low + cells(
+                        lambda d: _num((_case(d, low) or {}).get("ttft_p50_diff_ms")) + " ms", by_label_o))
+        rows.append("| TTFT p50 gateway − direct, %d streams, counted from the request on an open connection | "
+                    "≤ 5 ms |" % low + cells(
+                        lambda d: _num((_case(d, low) or {}).get("ttft_after_connect_p50_diff_ms")) + " ms", by_label_o))
     for name, text, target in CASES:
         rows.append("| %s: failed / total (beyond own in-flight) | %s |" % (text, target) + cells(
             lambda d, n=name: _fault_cell(d, n), by_label_f))

@@ -1421,6 +1421,10 @@ def capabilities(model):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # real: Go's net.Listen uses the kernel's somaxconn as the listen backlog (net/sock_linux.go
+    # maxListenerBacklog, 4096 on current kernels), not socketserver's 5: a burst of new connections
+    # is queued, not dropped (a dropped SYN is retried only after 1 s).
+    request_queue_size = 4096
 
     def __init__(self, address, store, keep_alive):
         if ":" in address[0]:
