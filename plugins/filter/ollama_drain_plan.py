@@ -110,7 +110,7 @@ import json
 import re
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.gpufleet.ollama.plugins.plugin_utils._settings import to_bool
+from ansible_collections.gpufleet.ollama.plugins.plugin_utils._settings import is_drained, to_bool
 
 STATES = ('drained', 'active')
 
@@ -134,11 +134,6 @@ def _normal(entries):
     """Sorted, unique, without the instances of a host that is drained as a whole."""
     entries = set(entries)
     return sorted(e for e in entries if e == _host_of(e) or _host_of(e) not in entries)
-
-
-def _down(server, drained):
-    host = server['host']
-    return bool(host) and (host in drained or '%s:%s' % (host, server['port']) in drained)
 
 
 def ollama_drain_plan(content, targets, state, servers, also_drained=None, force=False, path='drained.json'):
@@ -203,7 +198,7 @@ def ollama_drain_plan(content, targets, state, servers, also_drained=None, force
     changed = drained != _normal(current)
     out_now = set(drained) | set(str(e) for e in also_drained or [])
     before = [s for s in servers if not s.get('down')]
-    after = [s for s in servers if not _down(s, out_now)]
+    after = [s for s in servers if not is_drained(s['host'], s['port'], out_now)]
     if state == 'drained' and changed and servers and not after and not to_bool(force):
         problems.append('draining %s would take every instance of this gateway\'s upstream out of rotation, and the '
                         'gateway would fail every request; set ollama_gateway_drain_force=true to do it anyway.'

@@ -48,6 +48,7 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.gpufleet.ollama.plugins.plugin_utils._report import text_table
 
 HEADER = ('gateway', 'target', 'instance', 'state', 'in-flight left', 'waited s')
 
@@ -89,9 +90,7 @@ def ollama_drain_report(pairs):
         rows.extend(more)
         if drained is not None:
             sets.append('%s drain set: %s' % (gateway, ', '.join(drained) or 'empty (every instance in rotation)'))
-    widths = [max(len(r[i]) for r in [HEADER] + rows) for i in range(len(HEADER))]
-    lines = ['  '.join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in [HEADER] + rows]
-    return lines + sets
+    return text_table(HEADER, rows) + sets
 
 
 class FilterModule(object):

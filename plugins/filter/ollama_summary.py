@@ -53,6 +53,7 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.gpufleet.ollama.plugins.plugin_utils._report import text_table
 
 HEAD = ('INSTANCE', 'VERSION', 'HEALTH', 'MODELS')
 GW_HEAD = ('GATEWAY', 'TLS', 'AUTH', 'INSTANCES', 'DRAINED', 'MODELS')
@@ -70,12 +71,6 @@ def _pairs(reports):
         if len(pair) != 2:
             raise AnsibleFilterError('ollama_summary: expected a [host, report] pair, got %r' % (pair,))
     return pairs
-
-
-def _table(head, rows):
-    last = len(head) - 1
-    widths = [max(len(r[c]) for r in [head] + rows) for c in range(last)]
-    return [('  '.join(r[c].ljust(widths[c]) for c in range(last)) + '  ' + r[last]) for r in [head] + rows]
 
 
 def _onoff(value):
@@ -105,10 +100,10 @@ def ollama_summary(reports, gateways=None):
         for r in report:
             rows.append((str(r.get('instance', host)), str(r.get('version', '-')), str(r.get('health', '-')),
                          ', '.join(str(m) for m in r.get('models') or []) or '-'))
-    lines = _table(HEAD, rows)
+    lines = text_table(HEAD, rows)
     if gateways:
         gw_rows, warnings = _gateways(gateways)
-        lines += [''] + _table(GW_HEAD, gw_rows) + warnings
+        lines += [''] + text_table(GW_HEAD, gw_rows) + warnings
     return lines
 
 

@@ -78,7 +78,7 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.gpufleet.ollama.plugins.plugin_utils._settings import to_bool, to_int
+from ansible_collections.gpufleet.ollama.plugins.plugin_utils._settings import is_drained, to_bool, to_int
 
 
 def ollama_upstream_servers(published, backends=None, drained_hosts=None, queue_per_instance=0, group='gpu_nodes',
@@ -124,7 +124,7 @@ def ollama_upstream_servers(published, backends=None, drained_hosts=None, queue_
         models = b.get('models')
         servers.append({'address': address, 'port': port, 'host': host,
                         'max_conns': parallel + queue if queue > 0 else 0,
-                        'down': bool(host) and (host in drained or '%s:%s' % (host, port) in drained),
+                        'down': is_drained(host, port, drained),
                         'models': list(models) if isinstance(models, list) else None})
     if not servers and not problems:
         problems.append("the upstream is empty: no instance of group '%s' is enabled." % group)

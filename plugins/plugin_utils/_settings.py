@@ -125,3 +125,8 @@ def env_problems(env, where, typed_hint=True):
         if isinstance(value, (dict, list)):
             problems.append('%s: %s must be a string or a number (got %r).' % (where, name, value))
     return problems
+
+
+def is_drained(host, port, drain_set):
+    """Whether the instance host:port is out of rotation: its host or the instance itself is in drain_set."""
+    return bool(host) and (host in drain_set or '%s:%s' % (host, port) in drain_set)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.gpufleet.ollama.plugins.plugin_utils._settings import env_problems, to_bool, to_int, tristate
+from ansible_collections.gpufleet.ollama.plugins.plugin_utils._settings import (
+    env_problems, is_drained, to_bool, to_int, tristate)
 
 
 @pytest.mark.parametrize('value, expected', [
@@ -32,3 +33,10 @@ def test_to_int(value, expected):
 def test_env_problems_ok_and_none():
     assert env_problems({'OLLAMA_DEBUG': '1', 'HTTPS_PROXY': 'x', 'N': 3}, 'w') == []
     assert env_problems(None, 'w') == []
+
+
+@pytest.mark.parametrize('host, port, drain_set, expected', [
+    ('n1', 11434, ['n1'], True), ('n1', 11435, ['n1:11435'], True), ('n1', 11434, ['n1:11435'], False),
+    ('n1', 11434, ['n10'], False), ('', 11434, [''], False)])
+def test_is_drained(host, port, drain_set, expected):
+    assert is_drained(host, port, drain_set) is expected
