@@ -51,21 +51,13 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.gpufleet.ollama.plugins.plugin_utils._settings import to_bool, to_int, tristate
+from ansible_collections.gpufleet.ollama.plugins.plugin_utils._settings import to_bool, to_int, tristate, url_host
 
 
 def _text(value):
     if isinstance(value, bool):
         return 'true' if value else 'false'
     return str(value)
-
-
-def url_host(address):
-    """An address as the host part of a URL or OLLAMA_HOST (IPv6 in brackets)."""
-    address = str(address)
-    if ':' in address and not address.startswith('['):
-        return '[%s]' % address
-    return address
 
 
 def ollama_environment(instance, settings):

@@ -86,7 +86,7 @@ import hashlib
 import re
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.gpufleet.ollama.plugins.plugin_utils._settings import to_bool, to_int
+from ansible_collections.gpufleet.ollama.plugins.plugin_utils._settings import to_bool, to_int, url_host
 
 DEFAULT_HOST = 'registry.ollama.ai'
 DEFAULT_NAMESPACE = 'library'
@@ -109,10 +109,7 @@ def normalize_model(name):
 
 
 def server_id(server):
-    address = str(server['address'])
-    if ':' in address and not address.startswith('['):
-        address = '[%s]' % address
-    return '%s:%s' % (address, server['port'])
+    return '%s:%s' % (url_host(server['address']), server['port'])
 
 
 def _keys(api_keys, default_rate, default_burst):

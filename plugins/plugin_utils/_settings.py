@@ -130,3 +130,11 @@ def env_problems(env, where, typed_hint=True):
 def is_drained(host, port, drain_set):
     """Whether the instance host:port is out of rotation: its host or the instance itself is in drain_set."""
     return bool(host) and (host in drain_set or '%s:%s' % (host, port) in drain_set)
+
+
+def url_host(address):
+    """An address as the host part of a URL, OLLAMA_HOST or an nginx server (IPv6 in brackets)."""
+    address = str(address)
+    if ':' in address and not address.startswith('['):
+        return '[%s]' % address
+    return address
