@@ -7,8 +7,9 @@
 Not a public API: names and signatures may change without notice.
 
 - OllamaError: the one exception type raised by everything here.
-- OllamaClient: a small JSON client for the Ollama HTTP API (ansible's urls.Request, no streaming),
-  over http or https (validate_certs, ca_path, client_cert/client_key) with an optional bearer API key.
+- OllamaClient: a small JSON client for the Ollama HTTP API (ansible's urls.Request, no streamed answers;
+  blob uploads stream the file), over http or https (validate_certs, ca_path, client_cert/client_key)
+  with an optional bearer API key.
 - read_store(): lists a model store from disk the way GET /api/tags does.
 - CommandRunner / command_runner(): argv-list commands in the C locale, never a shell.
 - normalize_model_name() / same_model(): model name handling.
@@ -228,15 +229,19 @@ class OllamaClient:
 
         HTTP errors (4xx/5xx) and connection problems raise OllamaError.
         """
-        url = self.url_for(path)
-        timeout = self.timeout if timeout is None else timeout
-        data = None
-        headers = {'Accept': 'application/json'}
-        if self._api_key:
-            headers['Authorization'] = 'Bearer ' + self._api_key
+        data, headers = None, {}
         if body is not None:
             data = to_bytes(json.dumps(body))
             headers['Content-Type'] = 'application/json'
+        return self._send(method, path, data, headers, timeout)
+
+    def _send(self, method, path, data, headers, timeout):
+        """request() with a raw body: bytes, or a file object that is streamed (give its Content-Length)."""
+        url = self.url_for(path)
+        timeout = self.timeout if timeout is None else timeout
+        headers = dict(headers, Accept='application/json')
+        if self._api_key:
+            headers['Authorization'] = 'Bearer ' + self._api_key
         where = '%s %s failed: ' % (method, url)
         context = self.ssl_context(where)
         try:
@@ -311,6 +316,49 @@ class OllamaClient:
     def list_models(self, path='/api/tags'):
         """The ``models`` list of ``GET /api/tags`` (or ``/api/ps``)."""
         return self.get_field(path, 'models') or []
+
+    # -- model management (ollama_model) --------------------------------------
+
+    def blob_exists(self, digest):
+        """Whether the server has the blob ``sha256:<hex>`` (``HEAD /api/blobs/<digest>``: 200 or 404)."""
+        path = '/api/blobs/' + digest
+        status = self.head(path)
+        if status not in (200, 404):
+            raise self._error('HEAD %s failed: HTTP %s' % (self.url_for(path), status), status=status,
+                              permanent=status in (401, 403))
+        return status == 200
+
+    def upload_blob(self, digest, path, timeout=None):
+        """Stream the file at ``path`` to ``POST /api/blobs/<digest>``; return the status (201 stored, 200 had it).
+
+        The server hashes what it receives: a wrong digest is an OllamaError with status 400.
+        """
+        with open(path, 'rb') as f:
+            headers = {'Content-Type': 'application/octet-stream', 'Content-Length': str(os.fstat(f.fileno()).st_size)}
+            return self._send('POST', '/api/blobs/' + digest, f, headers, timeout)[0]
+
+    def create(self, body, timeout=None):
+        """``POST /api/create`` with ``stream`` false: the final status object (``{"status": "success"}``)."""
+        return self.post_json('/api/create', body, timeout=timeout)[1]
+
+    def delete_model(self, name):
+        """``DELETE /api/delete``; False when the model does not exist (404)."""
+        try:
+            self.request('DELETE', '/api/delete', body={'model': name})
+        except OllamaError as e:
+            if e.status == 404:
+                return False
+            raise
+        return True
+
+    def show(self, name):
+        """``POST /api/show`` of a model, or None when it does not exist (404)."""
+        try:
+            return self.post_json('/api/show', {'model': name})[1]
+        except OllamaError as e:
+            if e.status == 404:
+                return None
+            raise
 
 
 # ---------------------------------------------------------------------------

@@ -11,10 +11,12 @@ import yaml
 
 from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import OLLAMA_COMMON_ARGS
 from ansible_collections.gpufleet.ollama.plugins.modules import (
-    nvidia_gpu_info, ollama_health, ollama_model_info, upstream_connections)
+    nvidia_gpu_info, ollama_bundle, ollama_health, ollama_model, ollama_model_info, ollama_store_info,
+    upstream_connections)
 
-MODULES = [nvidia_gpu_info, ollama_health, ollama_model_info, upstream_connections]
-HTTP_MODULES = [ollama_health, ollama_model_info]
+MODULES = [nvidia_gpu_info, ollama_bundle, ollama_health, ollama_model, ollama_model_info, ollama_store_info,
+           upstream_connections]
+HTTP_MODULES = [ollama_health, ollama_model, ollama_model_info]
 
 
 @pytest.mark.parametrize('module', MODULES, ids=lambda m: m.__name__.rsplit('.', 1)[-1])
