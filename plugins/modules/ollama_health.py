@@ -75,6 +75,12 @@ options:
     description: Number of tokens the smoke generation may produce (C(options.num_predict)).
     type: int
     default: 1
+  smoke_keep_alive:
+    description:
+      - How long the instance keeps the smoke model loaded afterwards (C(keep_alive) of the generation), for example
+        V(30m), V(-1) (until it is unloaded or the server stops) or V(0) (unload at once); a preload.
+      - Not set - the instance's own E(OLLAMA_KEEP_ALIVE).
+    type: str
   smoke_timeout:
     description:
       - Timeout in seconds for the smoke generation, which includes loading the model; O(timeout) applies to the other requests.
@@ -288,6 +294,9 @@ class HealthCheck:
         model = self.params['smoke_model']
         body = dict(model=model, prompt=self.params['smoke_prompt'],
                     options=dict(num_predict=self.params['smoke_num_predict']))
+        if self.params['smoke_keep_alive'] is not None:
+            keep_alive = self.params['smoke_keep_alive']
+            body['keep_alive'] = int(keep_alive) if keep_alive.lstrip('-').isdigit() else keep_alive
         started = time.monotonic()
         try:
             self.client.post_json('/api/generate', body, timeout=self.params['smoke_timeout'])
@@ -340,6 +349,7 @@ def main():
         expect_version=dict(type='str'),
         expect_models=dict(type='list', elements='str'),
         smoke_model=dict(type='str'),
+        smoke_keep_alive=dict(type='str'),
         smoke_prompt=dict(type='str', default='ping'),
         smoke_num_predict=dict(type='int', default=1),
         smoke_timeout=dict(type='float', default=300.0),

@@ -167,8 +167,21 @@ def main(argv=None):
     gguf.add_argument("--size", type=int, default=65536)
     gguf.add_argument("--arch", default="llama")
     gguf.add_argument("--seed", type=int, default=0)
+    store = sub.add_parser("store", help="add a pulled-style model (GGUF of an exact size) to a store directory")
+    store.add_argument("store_dir")
+    store.add_argument("--name", default="tiny:latest")
+    store.add_argument("--size", type=int, default=65536)
+    store.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    print(write_gguf(args.out, args.size, args.arch, args.seed))
+    if args.command == "gguf":
+        print(write_gguf(args.out, args.size, args.arch, args.seed))
+        return 0
+    os.makedirs(args.store_dir, 0o755, exist_ok=True)
+    gguf = write_gguf(os.path.join(args.store_dir, ".fixture.gguf"), args.size, seed=args.seed)
+    try:
+        print(make_model_store(args.store_dir, args.name, gguf))
+    finally:
+        os.remove(gguf)
     return 0
 
 
