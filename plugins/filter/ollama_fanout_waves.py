@@ -13,7 +13,8 @@ author:
 description:
   - Returns the waves in which the nodes that lack a model receive it. In each wave every holder (the origin, and
     every node that holds the model already or received it in an earlier wave) serves up to O(width) targets at
-    once, so the number of holders grows by a factor of O(width) + 1 each wave.
+    once, so the number of holders grows by a factor of O(width) + 1 each wave. The nodes are given targets before
+    the origin, so that the controller or depot serves only what the nodes cannot.
   - With O(width=1) and one origin, N targets take ceil(log2(N + 1)) waves instead of N transfers from one machine.
 options:
   _input:
@@ -37,7 +38,7 @@ EXAMPLES = r"""
 - name: Plan the waves of one model
   ansible.builtin.set_fact:
     __waves: "{{ ['gpu02', 'gpu03', 'gpu04'] | gpufleet.ollama.ollama_fanout_waves(['localhost', 'gpu01']) }}"
-  # [[{target: gpu02, source: localhost}, {target: gpu03, source: gpu01}], [{target: gpu04, source: localhost}]]
+  # [[{target: gpu02, source: gpu01}, {target: gpu03, source: localhost}], [{target: gpu04, source: gpu01}]]
 """
 
 RETURN = r"""
@@ -58,16 +59,18 @@ def ollama_fanout_waves(targets, holders, width=1):
                                  '%r and %r' % (targets, holders))
     if width is None or width < 1:
         raise AnsibleFilterError('ollama_models_fanout_width must be a whole number of at least 1, got %r' % (width,))
-    have = [h for i, h in enumerate(holders) if h not in holders[:i]]
-    pending = [t for i, t in enumerate(targets) if t not in have and t not in targets[:i]]
+    origin = holders[0]
+    nodes = [h for i, h in enumerate(holders) if i > 0 and h != origin and h not in holders[1:i]]
+    pending = [t for i, t in enumerate(targets) if t not in holders and t not in targets[:i]]
     waves = []
     while pending:
         wave = []
-        for source in have:
+        # Nodes that hold the model serve first; the origin (controller, depot) feeds what they cannot.
+        for source in nodes + [origin]:
             for _slot in range(width):
                 if pending:
                     wave.append({'target': pending.pop(0), 'source': source})
-        have.extend(pair['target'] for pair in wave)
+        nodes.extend(pair['target'] for pair in wave)
         waves.append(wave)
     return waves
 

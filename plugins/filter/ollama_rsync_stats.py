@@ -17,15 +17,15 @@ description:
     is absent.
 options:
   _input:
-    description: The standard output of C(rsync --stats).
-    type: str
+    description: The standard output of C(rsync --stats), as one string or as its lines (C(stdout_lines)).
+    type: raw
     required: true
 """
 
 EXAMPLES = r"""
 - name: Show how many bytes crossed the network
   ansible.builtin.debug:
-    msg: "{{ (rsync_result.stdout | gpufleet.ollama.ollama_rsync_stats).literal_data }}"
+    msg: "{{ (rsync_result.stdout_lines | gpufleet.ollama.ollama_rsync_stats).literal_data }}"
 """
 
 RETURN = r"""
@@ -53,6 +53,8 @@ LINE = re.compile(r'^\s*([A-Za-z ]+):\s*([0-9][0-9,.]*)(?=\s|$)')
 
 
 def ollama_rsync_stats(text):
+    if isinstance(text, list):
+        text = '\n'.join(str(line) for line in text)
     if not isinstance(text, str):
         raise AnsibleFilterError('ollama_rsync_stats expects the text rsync --stats printed, got %s' % type(text).__name__)
     stats = {}

@@ -73,26 +73,26 @@ def test_more_holders(n, holders):
 
 def test_documented_example():
     assert ollama_fanout_waves(['gpu02', 'gpu03', 'gpu04'], ['localhost', 'gpu01']) == [
-        [{'target': 'gpu02', 'source': 'localhost'}, {'target': 'gpu03', 'source': 'gpu01'}],
-        [{'target': 'gpu04', 'source': 'localhost'}],
+        [{'target': 'gpu02', 'source': 'gpu01'}, {'target': 'gpu03', 'source': 'localhost'}],
+        [{'target': 'gpu04', 'source': 'gpu01'}],
     ]
 
 
 def test_seven_targets_width_one():
     assert ollama_fanout_waves(nodes(7), ['ctl']) == [
         [{'target': 'gpu02', 'source': 'ctl'}],
-        [{'target': 'gpu03', 'source': 'ctl'}, {'target': 'gpu04', 'source': 'gpu02'}],
-        [{'target': 'gpu05', 'source': 'ctl'}, {'target': 'gpu06', 'source': 'gpu02'},
-         {'target': 'gpu07', 'source': 'gpu03'}, {'target': 'gpu08', 'source': 'gpu04'}],
+        [{'target': 'gpu03', 'source': 'gpu02'}, {'target': 'gpu04', 'source': 'ctl'}],
+        [{'target': 'gpu05', 'source': 'gpu02'}, {'target': 'gpu06', 'source': 'gpu03'},
+         {'target': 'gpu07', 'source': 'gpu04'}, {'target': 'gpu08', 'source': 'ctl'}],
     ]
 
 
 def test_width_two():
     assert ollama_fanout_waves(nodes(8), ['ctl'], width=2) == [
         [{'target': 'gpu02', 'source': 'ctl'}, {'target': 'gpu03', 'source': 'ctl'}],
-        [{'target': 'gpu04', 'source': 'ctl'}, {'target': 'gpu05', 'source': 'ctl'},
-         {'target': 'gpu06', 'source': 'gpu02'}, {'target': 'gpu07', 'source': 'gpu02'},
-         {'target': 'gpu08', 'source': 'gpu03'}, {'target': 'gpu09', 'source': 'gpu03'}],
+        [{'target': 'gpu04', 'source': 'gpu02'}, {'target': 'gpu05', 'source': 'gpu02'},
+         {'target': 'gpu06', 'source': 'gpu03'}, {'target': 'gpu07', 'source': 'gpu03'},
+         {'target': 'gpu08', 'source': 'ctl'}, {'target': 'gpu09', 'source': 'ctl'}],
     ]
 
 
@@ -106,8 +106,8 @@ def test_duplicates_and_holders_are_skipped():
     holders = ['ctl', 'gpu01', 'ctl', 'gpu01']
     waves = ollama_fanout_waves(targets, holders)
     assert waves == [
-        [{'target': 'gpu02', 'source': 'ctl'}, {'target': 'gpu03', 'source': 'gpu01'}],
-        [{'target': 'gpu04', 'source': 'ctl'}],
+        [{'target': 'gpu02', 'source': 'gpu01'}, {'target': 'gpu03', 'source': 'ctl'}],
+        [{'target': 'gpu04', 'source': 'gpu01'}],
     ]
     check_invariants(waves, targets, holders, 1)
 

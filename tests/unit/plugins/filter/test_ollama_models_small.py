@@ -264,7 +264,12 @@ def test_rsync_stats_human_readable_suffix():
     assert 'literal_data' not in ollama_rsync_stats('Literal data: 1.05M bytes\n')
 
 
-@pytest.mark.parametrize('value', [None, ['Literal data: 1 bytes'], 5])
+@pytest.mark.parametrize('value', [None, 5])
 def test_rsync_stats_expects_text(value):
     with pytest.raises(AnsibleFilterError, match='expects the text'):
         ollama_rsync_stats(value)
+
+
+def test_rsync_stats_reads_stdout_lines():
+    assert ollama_rsync_stats(['Literal data: 1,024 bytes', 'Matched data: 2 bytes']) == {
+        'literal_data': 1024, 'matched_data': 2}
