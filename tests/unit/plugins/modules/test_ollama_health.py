@@ -223,8 +223,9 @@ def test_waits_for_a_slow_start(run_module, fake_ollama):
     result = run_module(ollama_health, {'url': fake_ollama.url, 'wait_timeout': 10, 'interval': 0.1})
     assert not result.get('failed'), result['msg']
     assert result['version'] == '0.12.3'
-    # ready no earlier than the server came up (ready_s counts from the module's own start, rounded to ms)
-    assert result['timings']['ready_s'] >= round(up_at - started, 3) - 0.001
+    # It waited for the server: ready_s counts from the module's own start, a few ms after `started` (so no
+    # exact bound), and the server refused every probe for its first 0.4 s.
+    assert result['timings']['ready_s'] >= (up_at - started) - 0.1
     assert fake_ollama.paths().count('/') >= 3
     assert fake_ollama.paths().count('/api/version') == 1
 
