@@ -531,8 +531,8 @@ def test_only_restricts_to_the_models_and_their_parents(only, models, built, bun
     assert sorted(result['models']) == sorted(models)
     assert result['built'] == built
     assert result['bundles'] == bundles
-    assert result['hosts']['gpu01']['present'] == [n for n in ['tiny:latest', 'c2:latest', 'other:latest', 'c1:latest',
-                                                                'base:latest'] if n in models]
+    order = ['tiny:latest', 'c2:latest', 'other:latest', 'c1:latest', 'base:latest']
+    assert result['hosts']['gpu01']['present'] == [n for n in order if n in models]
     assert result['hosts']['gpu02']['present'] == (['tiny:latest'] if 'tiny:latest' in models else [])
     assert result['hosts']['gpu01']['absent'] == ([] if only else ['old:latest'])
     assert result['staging_host'] == ('gpu01' if built else '')

@@ -41,8 +41,8 @@ def staging_store(tmp):
     instance = Instance(tmp)
     try:
         instance.add_model(PARENT)
-        status, answer = instance.json('POST', '/api/create', {'model': DERIVED, 'from': PARENT,
-                                                                'system': 'Answer in one sentence.', 'stream': False})
+        status, answer = instance.json('POST', '/api/create', {
+            'model': DERIVED, 'from': PARENT, 'system': 'Answer in one sentence.', 'stream': False})
         assert status == 200, answer
         status, tags = instance.json('GET', '/api/tags')
     finally:
