@@ -14,8 +14,8 @@ description:
   - Disk - the bytes the node will receive (every blob it lacks, counted once even when several models share it, plus
     the manifests, plus what the staging host copies in to build) with a margin must fit in the free space of its
     model store. The transfer lands on the same filesystem and is renamed into place, so nothing else is needed.
-  - GPU memory - each model's size (with O(_input.vram_headroom_percent) on top for the context) must fit in the GPU
-    memory of every instance of the node; instances without a GPU are skipped. O(_input.vram_check) decides whether
+  - GPU memory - each model's size (with C(vram_headroom_percent) on top for the context) must fit in the GPU
+    memory of every instance of the node; instances without a GPU are skipped. C(vram_check) decides whether
     a model that does not fit is a problem (V(fail)), a warning (V(warn)) or not checked (V(off)).
   - Every message names the node, the instance, the model and the numbers.
 options:
