@@ -18,7 +18,6 @@ Not a public API: names and signatures may change without notice.
 from __future__ import annotations
 
 import collections
-import hashlib
 import json
 import math
 import os
@@ -29,6 +28,7 @@ import tempfile
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import OllamaError
+from ansible_collections.gpufleet.ollama.plugins.module_utils._store import sha256_file
 
 # parser.go isValidCommand
 COMMANDS = ('from', 'license', 'template', 'system', 'adapter', 'draft', 'renderer', 'parser', 'parameter',
@@ -287,15 +287,6 @@ def build_request(commands, base_dir, path='Modelfile'):
 # ---------------------------------------------------------------------------
 # Digests of big files, computed once
 # ---------------------------------------------------------------------------
-
-def sha256_file(path):
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    sha = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            sha.update(chunk)
-    return sha.hexdigest()
-
 
 class DigestCache:
     """sha256 of files, remembered in ``<cache_dir>/digests.json`` by path, device, inode, size and mtime.

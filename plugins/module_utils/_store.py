@@ -134,7 +134,7 @@ def _read(path):
         raise StoreError('cannot read %s: %s' % (path, e.strerror or e))
 
 
-def _sha256_file(path):
+def sha256_file(path):
     """Hex sha256 of a file (reads it all)."""
     sha = hashlib.sha256()
     try:
@@ -388,7 +388,7 @@ def verify(root, index, checksum=False):
         blob_path = _blob_path(root, blob['digest'])
         problem = _blob_size_problem(blob_path, blob, model)
         if problem is None and checksum:
-            actual = _sha256_file(blob_path)
+            actual = sha256_file(blob_path)
             if 'sha256:' + actual != blob['digest']:
                 problem = 'blob %s of model %s is corrupt, its sha256 is %s: %s' % (
                     blob['digest'], model, actual, blob_path)
@@ -578,7 +578,7 @@ def activate(root, incoming, index, uid=None, gid=None, check_mode=False):
                          'blobs are moved, not copied' % (incoming, model, root))
     corrupt = []
     for digest, received, dummy in to_move:
-        actual = 'sha256:' + _sha256_file(received)
+        actual = 'sha256:' + sha256_file(received)
         if actual != digest:
             _remove(received)
             corrupt.append('blob %s of model %s was corrupted in transfer (its sha256 is %s, expected %s); it was '

@@ -506,8 +506,9 @@ class ModelManager:
             for key, path in named.items():
                 try:
                     request[field][key] = 'sha256:' + digests.digest(path)
-                except OSError as e:
-                    self.fail('Could not create model %s: cannot read %s: %s' % (self.name, path, e.strerror or e))
+                except (OSError, OllamaError) as e:
+                    self.fail('Could not create model %s: cannot read %s: %s'
+                              % (self.name, path, getattr(e, 'strerror', None) or e))
         request.update(model=self.name, stream=False)
         return request, files
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 
@@ -260,7 +261,7 @@ def test_digest_cache_hashes_a_file_once_across_runs(tmp_path, hashed):
     cache_dir = str(tmp_path / 'cache')
     first = DigestCache(cache_dir)
     digest = first.digest(str(data))
-    assert digest == _modelfile.hashlib.sha256(b'weights' * 1000).hexdigest()
+    assert digest == hashlib.sha256(b'weights' * 1000).hexdigest()
     first.save()
     again = DigestCache(cache_dir)
     assert again.digest(str(data)) == digest and again.lookup(str(data)) == digest

@@ -312,7 +312,7 @@ def test_export_copies_across_filesystems(tmp_path, staging, monkeypatch):
         path = blob_file(dest, blob['digest'])
         assert not os.path.samefile(path, blob_file(staging.root, blob['digest']))
         assert os.stat(path).st_mode & 0o7777 == 0o644
-        assert 'sha256:' + _store._sha256_file(path) == blob['digest']
+        assert 'sha256:' + _store.sha256_file(path) == blob['digest']
     assert sorted(os.listdir(dest)) == ['blobs', 'bundles', 'manifests']
 
 
@@ -545,7 +545,7 @@ def test_activate_removes_a_corrupted_blob_and_writes_nothing(bundle, node):
     with open(received, 'r+b') as f:
         f.seek(weights['size'] - 1)
         f.write(b'\x01')
-    actual = _store._sha256_file(received)
+    actual = _store.sha256_file(received)
     store_before = {k: v for k, v in snapshot(node).items() if not k.startswith(INCOMING)}
     with pytest.raises(StoreError) as error:
         _store.activate(node, incoming, index)
