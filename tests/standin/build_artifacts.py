@@ -77,11 +77,17 @@ def render_binary(version):
     return (SHEBANG + text.replace('"__VERSION__"', repr(version.lstrip("v")), 1)).encode()
 
 
-def members(version):
-    """[(path, mode, data or None for a directory)] in tar order."""
+def members(version, binary_version=None, without_cuda=False):
+    """[(path, mode, data or None for a directory)] in tar order.
+
+    Fault fixtures: binary_version bakes another version into bin/ollama than the archive is named for
+    (a mislabelled archive); without_cuda leaves out lib/ollama/cuda_v* (a release whose server finds no
+    GPU and runs on the CPU, see ollama_standin.cuda_runners_present)."""
     wanted = version_tuple(version)
-    files = {"bin/ollama": render_binary(version)}
+    files = {"bin/ollama": render_binary(binary_version or version)}
     for path, since, until in COMPONENTS:
+        if without_cuda and path.startswith("lib/ollama/cuda_"):
+            continue
         if (since is None or wanted >= since) and (until is None or wanted < until):
             files[path] = f"TEST STAND-IN placeholder for {path} (no code)\n".encode()
     out = []
@@ -94,10 +100,10 @@ def members(version):
     return out
 
 
-def tar_bytes(version):
+def tar_bytes(version, **faults):
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        for path, mode, data in members(version):
+        for path, mode, data in members(version, **faults):
             info = tarfile.TarInfo(path)
             info.mode, info.mtime = mode, MTIME
             info.uid = info.gid = 0
@@ -136,10 +142,11 @@ def update_sums(out_dir, written):
         f.writelines(f"{digest}  {name}\n" for name, digest in sorted(lines.items()))
 
 
-def build(version, fmt, out_dir):
-    """Build the archive(s) for fmt ("tgz", "tar.zst" or "both"); returns the last path written."""
+def build(version, fmt, out_dir, **faults):
+    """Build the archive(s) for fmt ("tgz", "tar.zst" or "both"); returns the last path written.
+    faults: binary_version, without_cuda (see members)."""
     os.makedirs(out_dir, exist_ok=True)
-    raw = tar_bytes(version)
+    raw = tar_bytes(version, **faults)
     written, path = {}, None
     for kind in (("tgz", "tar.zst") if fmt == "both" else (fmt,)):
         data = compress(raw, kind)
@@ -156,8 +163,12 @@ def main(argv=None):
     parser.add_argument("--version", required=True, help="release version, e.g. 0.14.1")
     parser.add_argument("--format", choices=["tgz", "tar.zst", "both"], required=True)
     parser.add_argument("--out", required=True, help="output directory")
+    parser.add_argument("--binary-version", help="fault fixture: the version bin/ollama reports (default --version)")
+    parser.add_argument("--without-cuda", action="store_true",
+                        help="fault fixture: leave out lib/ollama/cuda_v* (the server runs on the CPU)")
     args = parser.parse_args(argv)
-    print(build(args.version, args.format, args.out))
+    print(build(args.version, args.format, args.out, binary_version=args.binary_version,
+                without_cuda=args.without_cuda))
     return 0
 
 

@@ -797,11 +797,22 @@ def prune_directory(path):
 
 
 # ---------------------------------------------------------------- GPUs and scheduler
+def cuda_runners_present():
+    """The release's CUDA backends. real: ml/path.go LibOllamaPath is <executable>/../lib/ollama, and GPU
+    discovery loads lib/ollama/cuda_v*/libggml-cuda.so; a release without them finds no GPU and runs every
+    model on the CPU ("inference compute" id=cpu). Checked only when the stand-in runs from a release layout
+    (lib/ollama beside bin/), so a source checkout keeps its GPUs."""
+    lib = os.path.join(os.path.dirname(os.path.realpath(sys.argv[0])), "..", "lib", "ollama")
+    if not os.path.isdir(lib):
+        return True
+    return bool(glob.glob(os.path.join(lib, "cuda_v*", "libggml-cuda.so")))
+
+
 def discover_gpus():
     """Visible GPUs as [(index, uuid, name, MiB)]. The real server asks NVML (discover/); the
     stand-in asks an nvidia-smi on PATH, honouring CUDA_VISIBLE_DEVICES ("-1" = CPU, docs/gpu.mdx)."""
     visible = env("CUDA_VISIBLE_DEVICES")
-    if visible == "-1":
+    if visible == "-1" or not cuda_runners_present():
         return []
     try:
         out = subprocess.run(["nvidia-smi", "--query-gpu=index,uuid,name,memory.total",

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import time
 
 import gguf
 import pytest
@@ -134,3 +135,36 @@ def test_nvidia_smi_custom_and_empty(tmp_path):
     assert smi("-L", gpus=one, tmp_path=tmp_path).stdout == "GPU 0: NVIDIA L4 (UUID: GPU-0000)\n"
     empty = smi("-L", gpus=[], tmp_path=tmp_path)
     assert (empty.returncode, empty.stdout) == (6, "No devices were found\n")
+
+
+@pytest.mark.parametrize("without_cuda, library", [(False, "library=CUDA"), (True, "id=cpu")])
+def test_release_without_cuda_runners_finds_no_gpu(tmp_path, without_cuda, library):
+    """Fault fixture: a release without lib/ollama/cuda_v* finds no GPU (real: ml/path.go LibOllamaPath,
+    discover/ loads lib/ollama/cuda_v*/libggml-cuda.so) and logs the CPU as its only inference compute."""
+    from ansible_collections.gpufleet.ollama.tests.unit.standin.standin_helpers import Instance
+    path = build_artifacts.build("0.14.2", "tgz", tmp_path / "dist", without_cuda=without_cuda)
+    names = {m.name for m in members(path)}
+    assert ("lib/ollama/cuda_v12/libggml-cuda.so" in names) != without_cuda
+    assert "lib/ollama/libggml-base.so" in names
+    root = tmp_path / "root"
+    root.mkdir()
+    subprocess.run(["tar", "-xzf", path, "-C", str(root)], check=True)
+    instance = Instance(tmp_path, binary=str(root / "bin" / "ollama"))
+    try:
+        deadline = time.time() + 15
+        while "inference compute" not in instance.log() and time.time() < deadline:
+            time.sleep(0.05)
+        assert library in instance.log()
+    finally:
+        instance.stop()
+
+
+def test_mislabelled_archive_reports_its_binary_version(tmp_path):
+    """Fault fixture: an archive named for 0.14.2 whose bin/ollama is 0.14.1 (`ollama -v` tells)."""
+    path = build_artifacts.build("0.14.2", "tgz", tmp_path / "dist", binary_version="0.14.1")
+    root = tmp_path / "root"
+    root.mkdir()
+    subprocess.run(["tar", "-xzf", path, "-C", str(root)], check=True)
+    result = subprocess.run([str(root / "bin" / "ollama"), "-v"], capture_output=True, text=True, check=False,
+                            env={**os.environ, "OLLAMA_HOST": "127.0.0.1:1"})
+    assert result.stdout.endswith("Warning: client version is 0.14.1\n")
