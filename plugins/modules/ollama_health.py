@@ -86,12 +86,19 @@ options:
       - Timeout in seconds for the smoke generation, which includes loading the model; O(timeout) applies to the other requests.
     type: float
     default: 300
+  smoke_smallest:
+    description:
+      - Without O(smoke_model), run the smoke generation (and O(check_gpu_offload)) with the smallest model the
+        instance lists in C(GET /api/tags); an instance without models skips both (RV(checks) say V(skipped)).
+      - For a health check after a restart that proves the GPU is used, whatever models a node holds.
+    type: bool
+    default: false
   check_gpu_offload:
     description:
       - After the smoke generation, require C(GET /api/ps) to show O(smoke_model) with C(size_vram) above 0, that is,
         at least partly loaded on a GPU. A model that runs on the CPU only fails the check.
       - A model that is only partly in GPU memory passes with a warning.
-      - Requires O(smoke_model).
+      - Requires O(smoke_model) or O(smoke_smallest).
     type: bool
     default: false
 seealso:
@@ -277,6 +284,9 @@ class HealthCheck:
         except OllamaError as e:
             self.fail('model listing', str(e))
         self.result['models'] = [m.get('name') or m.get('model') for m in models]
+        if self.params['smoke_smallest'] and not self.params['smoke_model'] and models:
+            smallest = min(models, key=lambda m: (int(m.get('size') or 0), m.get('name') or m.get('model') or ''))
+            self.params['smoke_model'] = smallest.get('name') or smallest.get('model')
 
     def check_models(self):
         expected = self.params['expect_models']
@@ -336,7 +346,7 @@ class HealthCheck:
         else:
             if self.params['smoke_model']:
                 self.smoke()
-            if self.params['check_gpu_offload']:
+            if self.params['check_gpu_offload'] and self.params['smoke_model']:
                 self.check_gpu_offload()
         return self.result
 
@@ -353,15 +363,17 @@ def main():
         smoke_prompt=dict(type='str', default='ping'),
         smoke_num_predict=dict(type='int', default=1),
         smoke_timeout=dict(type='float', default=300.0),
+        smoke_smallest=dict(type='bool', default=False),
         check_gpu_offload=dict(type='bool', default=False),
     )
     argument_spec.update(OLLAMA_COMMON_ARGS)
     module = AnsibleModule(
         argument_spec=argument_spec,
-        required_if=[('check_gpu_offload', True, ['smoke_model'])],
         required_by=OLLAMA_COMMON_REQUIRED_BY,
         supports_check_mode=True,
     )
+    if module.params['check_gpu_offload'] and not (module.params['smoke_model'] or module.params['smoke_smallest']):
+        module.fail_json(msg='check_gpu_offload needs a model to load: set smoke_model, or smoke_smallest=true')
     module.exit_json(**HealthCheck(module).run())
 
 

@@ -179,8 +179,39 @@ def test_gpu_offload_model_not_loaded(run_module, healthy):
 def test_gpu_offload_requires_smoke_model(run_module, healthy):
     result = run_module(ollama_health, {'url': healthy.url, 'check_gpu_offload': True})
     assert result['failed'] is True
-    assert 'check_gpu_offload is True but all of the following are missing: smoke_model' in result['msg']
+    assert result['msg'] == 'check_gpu_offload needs a model to load: set smoke_model, or smoke_smallest=true'
     assert healthy.requests == []
+
+
+def test_smoke_smallest_picks_the_smallest_model(run_module, fake_ollama):
+    fake_ollama.serve_healthy(version='0.14.1', running=[ps_entry('alsotiny:latest', 2_000, 2_000)])
+    fake_ollama.set('GET', '/api/tags', 200, {'models': [fake_ollama.tags_entry('big:latest', size=9_000),
+                                                         fake_ollama.tags_entry('tiny:latest', size=2_000),
+                                                         fake_ollama.tags_entry('alsotiny:latest', size=2_000)]})
+    fake_ollama.set('POST', '/api/generate', 200, GENERATED)
+    result = run_module(ollama_health, {'url': fake_ollama.url, 'instance': INSTANCE, 'expect_version': '0.14.1',
+                                        'smoke_smallest': True, 'check_gpu_offload': True})
+    assert not result.get('failed'), result['msg']
+    generate = [r['body']['model'] for r in fake_ollama.requests if r['path'] == '/api/generate']
+    assert generate == ['alsotiny:latest']   # same size: the first name in order
+    assert result['checks']['smoke_model'] == 'ok'
+
+
+def test_smoke_smallest_on_cpu_fails(run_module, fake_ollama):
+    fake_ollama.serve_healthy(version='0.14.1', models=['tiny:latest'], running=[ps_entry('tiny:latest', 2_000, 0)])
+    fake_ollama.set('POST', '/api/generate', 200, GENERATED)
+    result = run_module(ollama_health, {'url': fake_ollama.url, 'instance': INSTANCE,
+                                        'smoke_smallest': True, 'check_gpu_offload': True})
+    assert result['msg'] == ('instance gpu-node-1:11435: check_gpu_offload failed: model tiny:latest runs on CPU '
+                             '(size_vram 0 of 2000 bytes)')
+
+
+def test_smoke_smallest_without_models_skips(run_module, fake_ollama):
+    fake_ollama.serve_healthy(version='0.14.1')
+    result = run_module(ollama_health, {'url': fake_ollama.url, 'smoke_smallest': True, 'check_gpu_offload': True})
+    assert not result.get('failed'), result['msg']
+    assert result['checks']['smoke_model'] == 'skipped' and result['checks']['check_gpu_offload'] == 'skipped'
+    assert '/api/generate' not in fake_ollama.paths()
 
 
 def test_wait_timeout_on_unreachable_instance(run_module, dead_url):
