@@ -104,6 +104,12 @@ _value:
       description: Things to tell the operator (models no server in rotation serves any more).
       type: list
       elements: str
+    previous:
+      description:
+        - What was out of rotation before this request, sorted, the persisted set and O(also_drained) together. A
+          rolling change undrains only what it drained itself, never what an operator drained before.
+      type: list
+      elements: str
 """
 
 import json
@@ -212,7 +218,8 @@ def ollama_drain_plan(content, targets, state, servers, also_drained=None, force
                                                       'it' if len(lost) == 1 else 'them'))
 
     return {'requested': targets, 'drained': drained, 'content': json.dumps(drained) + '\n', 'changed': changed,
-            'endpoints': endpoints, 'targets': owner, 'problems': problems, 'warnings': warnings}
+            'endpoints': endpoints, 'targets': owner, 'problems': problems, 'warnings': warnings,
+            'previous': _normal(set(current) | set(str(e) for e in also_drained or []))}
 
 
 class FilterModule(object):
