@@ -29,6 +29,11 @@ options:
         (C(tls), C(auth), C(servers), C(drained), C(models)); V(false) or V(null) when a gateway has none.
     type: raw
     default: []
+  unreachable:
+    description: Hosts this run could not reach; their row says V(unreachable) (the gateways keep their instances).
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -90,12 +95,13 @@ def _gateways(reports):
     return rows, warnings
 
 
-def ollama_summary(reports, gateways=None):
+def ollama_summary(reports, gateways=None, unreachable=None):
     pairs = _pairs(reports)
     rows = []
+    unreachable = [str(h) for h in unreachable or []]
     for host, report in pairs:
-        if not isinstance(report, list):
-            rows.append((str(host), '-', 'not converged', '-'))
+        if str(host) in unreachable or not isinstance(report, list):
+            rows.append((str(host), '-', 'unreachable' if str(host) in unreachable else 'not converged', '-'))
             continue
         for r in report:
             rows.append((str(r.get('instance', host)), str(r.get('version', '-')), str(r.get('health', '-')),

@@ -40,6 +40,14 @@ options:
     type: list
     elements: str
     default: []
+  remembered:
+    description:
+      - The endpoints this gateway rendered last time, host name to its list (the gateway's memory file). A host of
+        the group that published none in this run (unreachable, or left out by C(--limit)) keeps its remembered
+        instances, so the gateway never forgets a node of the inventory; nginx's passive health check skips them
+        while they do not answer. A host that is neither published nor remembered is a warning, not a problem.
+    type: dict
+    default: {}
   queue_per_instance:
     description: Requests queued per instance on top of its E(OLLAMA_NUM_PARALLEL); 0 means no cap.
     type: int
@@ -72,9 +80,20 @@ _value:
       elements: dict
       sample: [{address: 10.0.0.5, port: 11434, max_conns: 0, down: false, host: gpu01, models: ["qwen2:7b"]}]
     problems:
-      description: One sentence per problem (nothing to balance, nodes that published no endpoints, bad entries).
+      description: One sentence per problem (nothing to balance, bad entries).
       type: list
       elements: str
+    warnings:
+      description: One sentence per host of the group that published no endpoints (remembered or left out).
+      type: list
+      elements: str
+    remembered:
+      description: The hosts whose servers come from O(remembered) instead of this run.
+      type: list
+      elements: str
+    memory:
+      description: What the gateway remembers after this run, host name to endpoints (hosts of the group only).
+      type: dict
 """
 
 from ansible.errors import AnsibleFilterError
@@ -82,7 +101,7 @@ from ansible_collections.gpufleet.ollama.plugins.plugin_utils._settings import i
 
 
 def ollama_upstream_servers(published, backends=None, drained_hosts=None, queue_per_instance=0, group='gpu_nodes',
-                            persisted_drained=None):
+                            persisted_drained=None, remembered=None):
     if not isinstance(published, dict):
         raise AnsibleFilterError('ollama_upstream_servers expects a mapping host -> endpoints, got %s'
                                  % type(published).__name__)
@@ -93,19 +112,36 @@ def ollama_upstream_servers(published, backends=None, drained_hosts=None, queue_
     if queue is None or queue < 0:
         raise AnsibleFilterError('ollama_upstream_servers: queue_per_instance must be 0 or more, got %r'
                                  % (queue_per_instance,))
-    problems = []
+    if remembered is not None and not isinstance(remembered, dict):
+        raise AnsibleFilterError('ollama_upstream_servers: remembered must be a mapping host -> endpoints, got %s'
+                                 % type(remembered).__name__)
+    problems, warnings, from_memory = [], [], []
+    memory = {}
     if backends:
         source = backends
     else:
         if not published:
             problems.append("group '%s' (ollama_gateway_backend_group) has no hosts and ollama_gateway_backends is "
                             "empty: there is nothing to balance." % group)
-        unpublished = [h for h, e in published.items() if not isinstance(e, list)]
-        if unpublished:
-            problems.append('no ollama_endpoints from %s: run the gpufleet.ollama.ollama role on them in the same run '
-                            '(site.yml), or list the instances in ollama_gateway_backends.' % ', '.join(unpublished))
-        source = [e for h, eps in published.items() if isinstance(eps, list) for e in eps
-                  if to_bool(e.get('enabled', True)) is not False]
+        for host, eps in published.items():
+            if isinstance(eps, list):
+                # sorted models: the memory file changes only when what the node serves changes
+                memory[host] = [dict(e, models=sorted(str(m) for m in e['models']))
+                                if isinstance(e, dict) and isinstance(e.get('models'), list) else e for e in eps]
+            elif isinstance((remembered or {}).get(host), list):
+                memory[host] = remembered[host]
+                from_memory.append(host)
+        if from_memory:
+            warnings.append('no ollama_endpoints from %s in this run (unreachable, or not in the play): the gateway '
+                            'keeps the instances it had for %s, and skips them while they do not answer.'
+                            % (', '.join(from_memory), 'it' if len(from_memory) == 1 else 'them'))
+        unknown = [h for h, e in published.items() if h not in memory]
+        if unknown:
+            warnings.append('no ollama_endpoints from %s, and this gateway has never routed to %s: %s no traffic '
+                            'until a run reaches %s (site.yml), or list the instances in ollama_gateway_backends.'
+                            % (', '.join(unknown), 'it' if len(unknown) == 1 else 'them',
+                               'it gets' if len(unknown) == 1 else 'they get', 'it' if len(unknown) == 1 else 'them'))
+        source = [e for h, eps in memory.items() for e in eps if to_bool(e.get('enabled', True)) is not False]
     outside = [h for h in strict if h.rsplit(':', 1)[0] not in published and h not in published]
     if outside:
         problems.append("ollama_gateway_drained_hosts names hosts outside '%s': %s." % (group, ', '.join(outside)))
@@ -127,8 +163,10 @@ def ollama_upstream_servers(published, backends=None, drained_hosts=None, queue_
                         'down': is_drained(host, port, drained),
                         'models': list(models) if isinstance(models, list) else None})
     if not servers and not problems:
-        problems.append("the upstream is empty: no instance of group '%s' is enabled." % group)
-    return {'servers': servers, 'problems': problems}
+        problems.append("the upstream is empty: no instance of group '%s' is enabled%s." % (
+            group, ' or known' if published and not memory else ''))
+    return {'servers': servers, 'problems': problems, 'warnings': warnings, 'remembered': from_memory,
+            'memory': memory}
 
 
 class FilterModule(object):

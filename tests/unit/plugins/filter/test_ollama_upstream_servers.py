@@ -53,12 +53,12 @@ def test_explicit_backends_replace_published():
     result = ollama_upstream_servers({'n1': False}, [{'address': '10.9.9.9', 'port': '11434', 'num_parallel': 3}], [], 1)
     assert result == {'servers': [{'address': '10.9.9.9', 'port': 11434, 'host': '', 'max_conns': 4, 'down': False,
                                    'models': None}],
-                      'problems': []}
+                      'problems': [], 'warnings': [], 'remembered': [], 'memory': {}}
 
 
 @pytest.mark.parametrize('published, backends, drained, words', [
     ({}, [], [], ["group 'gpu_nodes'", 'nothing to balance']),
-    ({'n1': [ep('n1', 11434)], 'n2': False, 'n3': None}, [], [], ['no ollama_endpoints from n2, n3']),
+    ({'n1': False, 'n2': None}, [], [], ['upstream is empty', 'or known']),
     (PUBLISHED, [], ['n9'], ['ollama_gateway_drained_hosts', 'n9']),
     (PUBLISHED, [], ['n9:11434'], ['n9:11434']),
     ({'n1': []}, [], [], ['upstream is empty']),
@@ -78,3 +78,27 @@ def test_problems(published, backends, drained, words):
 def test_bad_arguments(published, queue):
     with pytest.raises(AnsibleFilterError):
         ollama_upstream_servers(published, [], [], queue)
+
+
+def test_unreachable_hosts_keep_their_remembered_instances():
+    """A dead node is a node: a host that published nothing keeps what the gateway routed to last time."""
+    remembered = {'n2': [dict(ep('n2', 11434), models=['tiny:latest'])], 'gone': [ep('gone', 11434)]}
+    result = ollama_upstream_servers({'n1': [ep('n1', 11434)], 'n2': False, 'n3': None}, [], [], 0, 'gpu_nodes',
+                                     remembered=remembered)
+    assert result['problems'] == []
+    assert [(s['host'], s['port'], s['models']) for s in result['servers']] == [('n1', 11434, None),
+                                                                                ('n2', 11434, ['tiny:latest'])]
+    assert result['remembered'] == ['n2']
+    assert result['memory'] == {'n1': [ep('n1', 11434)], 'n2': remembered['n2']}   # hosts of the group only
+    assert 'no ollama_endpoints from n2 in this run' in result['warnings'][0]
+    assert 'no ollama_endpoints from n3, and this gateway has never routed to it' in result['warnings'][1]
+
+
+def test_published_endpoints_replace_remembered_ones():
+    result = ollama_upstream_servers({'n1': [ep('n1', 11435)]}, remembered={'n1': [ep('n1', 11434)]})
+    assert [s['port'] for s in result['servers']] == [11435] and result['warnings'] == []
+
+
+def test_remembered_must_be_a_mapping():
+    with pytest.raises(AnsibleFilterError, match='remembered'):
+        ollama_upstream_servers({'n1': False}, remembered=['n1'])

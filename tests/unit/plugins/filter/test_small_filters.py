@@ -53,6 +53,11 @@ def test_summary_table():
     ]
 
 
+def test_summary_lists_unreachable_hosts():
+    lines = ollama_summary([['gpu01', False], ['gpu02', False]], unreachable=['gpu02'])
+    assert lines[1:] == ['gpu01     -        not converged  -', 'gpu02     -        unreachable    -']
+
+
 def test_summary_mapping_and_errors():
     assert ollama_summary({}) == ['INSTANCE  VERSION  HEALTH  MODELS']
     assert ollama_summary({'n': None})[1].startswith('n ')
