@@ -363,6 +363,14 @@ class ModelManager:
         self.module.fail_json(msg=msg, **self.result)
 
     def fail_api(self, doing, error):
+        if error.unreachable and self.module.check_mode:
+            # check mode on a node whose instances do not run yet (a fresh node): nothing to ask, so the model
+            # would be created by a real run (and there is nothing to remove)
+            self.module.warn('check mode: the Ollama instance at %s is not answering, so model %s is assumed %s'
+                             % (self.client.base_url, self.name,
+                                'absent' if self.params['state'] == 'present' else 'gone'))
+            self.result['changed'] = self.params['state'] == 'present'
+            self.module.exit_json(**self.result)
         if error.unreachable:
             self.fail('Could not %s: the Ollama instance at %s is not answering (is the service running?): %s'
                       % (doing, self.client.base_url, error))

@@ -477,3 +477,15 @@ def test_owner_that_does_not_exist(run_module, standin, base, tmp_path):
 def test_option_errors(run_module, base, args, message):
     result = run_module(ollama_model, dict(base, name='m', **args))
     assert result['failed'] and result['msg'].startswith(message)
+
+
+@pytest.mark.parametrize('state, changed', [('present', True), ('absent', False)])
+def test_server_down_in_check_mode(run_module, dead_url, tmp_path, state, changed):
+    """Check mode on a fresh node (its instances do not run yet): a warning, and what a real run would do."""
+    args = dict(source='from', parent='tiny') if state == 'present' else dict(state='absent')
+    result = run_module(ollama_model, dict(args, name='m', url=dead_url, cache_dir=str(tmp_path / 'cache')),
+                        check_mode=True)
+    assert not result.get('failed'), result['msg']
+    assert result['changed'] is changed
+    assert result['warnings'] == ['check mode: the Ollama instance at %s is not answering, so model m:latest is '
+                                  'assumed %s' % (dead_url, 'absent' if state == 'present' else 'gone')]
