@@ -16,7 +16,7 @@ description:
     list means the settings are usable. Variables missing from the mapping are not checked.
   - "What the argument spec's types cannot say: the fan-out width 1 or more (the waves need a source to feed at least
     one node), the rsync daemon's port 1-65535, a transfer timeout above 0 (0 would wait for ever on a stalled
-    transfer), bandwidth limit and disk margins 0 or more, the GPU memory headroom 0-1000 percent, a bundle root that
+    transfer), bandwidth limit and disk margins 0 or more, the GPU memory headroom 0 percent or more, a bundle root that
     is an absolute path, an inventory group name."
   - The model declarations (C(ollama_models), C(ollama_models_only), C(ollama_models_staging_host)) are checked by
     P(gpufleet.ollama.ollama_models_catalog#filter); the address and port of the rsync daemon against the host by
@@ -64,7 +64,7 @@ INTEGERS = (
     ('ollama_models_peer_port', 1, 65535, ': the TCP port of the rsync daemon'),
     ('ollama_models_disk_margin_percent', 0, None, ''),
     ('ollama_models_disk_margin_mib', 0, None, ''),
-    ('ollama_models_vram_headroom_percent', 0, 1000, ': GPU memory a model needs beyond its size, in percent of it'),
+    ('ollama_models_vram_headroom_percent', 0, None, ': GPU memory a model needs beyond its size, in percent of it'),
 )
 
 
