@@ -35,10 +35,10 @@ from ansible_collections.gpufleet.ollama.tests.unit.plugins.module_utils.tls_hel
 
 @pytest.fixture
 def run_module(capsys):
-    """``run_module(module, args, check_mode=False)`` -> the result dict (``failed`` set on failure)."""
+    """``run_module(module, args, check_mode=False, diff=False)`` -> the result dict (``failed`` set on failure)."""
 
-    def _run(module, args, check_mode=False):
-        args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=False)
+    def _run(module, args, check_mode=False, diff=False):
+        args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
         # warnings are module-global in ansible-core; a real module process starts with none
         ansible_warnings._global_warnings.clear()
         ansible_warnings._global_deprecations.clear()

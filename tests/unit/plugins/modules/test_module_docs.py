@@ -11,11 +11,11 @@ import yaml
 
 from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import OLLAMA_COMMON_ARGS
 from ansible_collections.gpufleet.ollama.plugins.modules import (
-    nvidia_gpu_info, ollama_bundle, ollama_health, ollama_model, ollama_model_info, ollama_store_info,
+    managed_files, nvidia_gpu_info, ollama_bundle, ollama_health, ollama_model, ollama_model_info, ollama_store_info,
     upstream_connections)
 
-MODULES = [nvidia_gpu_info, ollama_bundle, ollama_health, ollama_model, ollama_model_info, ollama_store_info,
-           upstream_connections]
+MODULES = [managed_files, nvidia_gpu_info, ollama_bundle, ollama_health, ollama_model, ollama_model_info,
+           ollama_store_info, upstream_connections]
 HTTP_MODULES = [ollama_health, ollama_model, ollama_model_info]
 
 
