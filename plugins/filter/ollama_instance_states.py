@@ -11,7 +11,7 @@ version_added: 0.1.0
 author:
   - gpufleet maintainers (@gpufleet)
 description:
-  - Reads the output of C(systemctl show --timestamp=us+utc --property=Id,ActiveState,ExecStart,ExecMainStartTimestamp)
+  - Reads the output of C(systemctl show --timestamp=us+utc --property=Id,ActiveState,UnitFileState,ExecStart,ExecMainStartTimestamp)
     for the C(ollama@<port>.service) instances of a node, and the modification times of their unit files.
   - An instance B(serves) when its C(ActiveState) is C(active). Its B(release) is the version directory of the
     C(ExecStart) path systemd has loaded (C(<install_root>/<version>/bin/ollama)); empty when the path is elsewhere.
@@ -48,7 +48,7 @@ EXAMPLES = r"""
       - systemctl
       - show
       - --timestamp=us+utc
-      - --property=Id,ActiveState,ExecStart,ExecMainStartTimestamp
+      - --property=Id,ActiveState,UnitFileState,ExecStart,ExecMainStartTimestamp
       - ollama@11434.service
       - ollama@11435.service
   register: show
@@ -58,7 +58,7 @@ EXAMPLES = r"""
   ansible.builtin.set_fact:
     states: "{{ show.stdout | gpufleet.ollama.ollama_instance_states('/opt/ollama', '0.14.1', units.files) }}"
   # -> {"11434": {"serves": true, "release": "0.12.3", "started": 1732980000.5, "restart": true,
-  #               "reason": "runs 0.12.3, not 0.14.1"}, "11435": {...}}
+  #               "reason": "runs 0.12.3, not 0.14.1", "enabled": true}, "11435": {...}}
 """
 
 RETURN = r"""
@@ -81,6 +81,11 @@ _value:
     reason:
       description: Why it needs a restart, empty when it does not.
       type: str
+    enabled:
+      description:
+        - The instance starts at boot (its C(UnitFileState), when the output has it, is C(enabled) or another
+          state that starts it). V(false) when the output lacks C(UnitFileState).
+      type: bool
 """
 
 import datetime
@@ -90,6 +95,8 @@ import re
 from ansible.errors import AnsibleFilterError
 
 _UNIT = re.compile(r'^ollama@([0-9]+)\.service$')
+# UnitFileState values of a unit that starts at boot (systemctl is-enabled says 'enabled' for these)
+_ENABLED = ('enabled', 'enabled-runtime', 'static', 'alias', 'indirect', 'generated')
 _DROPIN = re.compile(r'/ollama@([0-9]+)\.service\.d/[^/]+\.conf$')
 
 
@@ -163,7 +170,7 @@ def ollama_instance_states(show, install_root, version, files=None):
             elif started is None or newest > started:
                 reason = 'its unit or environment changed after it started'
         states[port] = {'serves': serves, 'release': release, 'started': started, 'restart': bool(reason),
-                        'reason': reason}
+                        'reason': reason, 'enabled': block.get('UnitFileState') in _ENABLED}
     return states
 
 

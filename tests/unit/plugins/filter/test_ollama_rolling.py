@@ -16,11 +16,12 @@ ROOT = '/opt/ollama'
 STARTED = 1796127600.25  # Tue 2026-12-01 12:20:00.250000 UTC
 
 
-def show(port, state='active', release='0.14.1', started='Tue 2026-12-01 12:20:00.250000 UTC', root=ROOT):
+def show(port, state='active', release='0.14.1', started='Tue 2026-12-01 12:20:00.250000 UTC', root=ROOT,
+         unit_file_state='enabled'):
     exec_start = ('{ path=%s/%s/bin/ollama ; argv[]=%s/%s/bin/ollama serve ; ignore_errors=no ; start_time=[n/a] ; '
                   'stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }' % (root, release, root, release)) if release else ''
-    return ('ExecMainStartTimestamp=%s\nExecStart=%s\nId=ollama@%s.service\nActiveState=%s\n'
-            % (started, exec_start, port, state))
+    return ('ExecMainStartTimestamp=%s\nExecStart=%s\nId=ollama@%s.service\nActiveState=%s\nUnitFileState=%s\n'
+            % (started, exec_start, port, state, unit_file_state))
 
 
 def files(unit=STARTED - 100, **dropins):
@@ -35,7 +36,13 @@ def files(unit=STARTED - 100, **dropins):
 def test_timestamp_and_release_are_read():
     states = ollama_instance_states(show(11434), ROOT, '0.14.1', files())
     assert states == {'11434': {'serves': True, 'release': '0.14.1', 'started': STARTED, 'restart': False,
-                                'reason': ''}}
+                                'reason': '', 'enabled': True}}
+
+
+@pytest.mark.parametrize('unit_file_state, enabled', [
+    ('enabled', True), ('enabled-runtime', True), ('disabled', False), ('masked', False), ('', False)])
+def test_enabled_is_read_from_unit_file_state(unit_file_state, enabled):
+    assert ollama_instance_states(show(11434, unit_file_state=unit_file_state), ROOT, '0.14.1')['11434']['enabled'] is enabled
 
 
 @pytest.mark.parametrize('text, version, unit_files, restart, reason', [
