@@ -123,7 +123,8 @@ def ollama_upstream_servers(published, backends=None, drained_hosts=None, queue_
         if not published:
             problems.append("group '%s' (ollama_gateway_backend_group) has no hosts and ollama_gateway_backends is "
                             "empty: there is nothing to balance." % group)
-        for host, eps in published.items():
+        # in host name order: the configuration does not depend on the order of the inventory
+        for host, eps in sorted(published.items(), key=lambda item: str(item[0])):
             if isinstance(eps, list):
                 # sorted models: the memory file changes only when what the node serves changes
                 memory[host] = [dict(e, models=sorted(str(m) for m in e['models']))
@@ -135,7 +136,7 @@ def ollama_upstream_servers(published, backends=None, drained_hosts=None, queue_
             warnings.append('no ollama_endpoints from %s in this run (unreachable, or not in the play): the gateway '
                             'keeps the instances it had for %s, and skips them while they do not answer.'
                             % (', '.join(from_memory), 'it' if len(from_memory) == 1 else 'them'))
-        unknown = [h for h, e in published.items() if h not in memory]
+        unknown = sorted((h for h in published if h not in memory), key=str)
         if unknown:
             warnings.append('no ollama_endpoints from %s, and this gateway has never routed to %s: %s no traffic '
                             'until a run reaches %s (site.yml), or list the instances in ollama_gateway_backends.'

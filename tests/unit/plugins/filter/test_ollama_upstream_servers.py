@@ -29,6 +29,13 @@ def test_every_enabled_instance_of_every_node():
     ]
 
 
+def test_the_inventory_order_does_not_change_the_servers_or_the_memory():
+    reordered = {'n2': PUBLISHED['n2'], 'n1': PUBLISHED['n1']}
+    assert list(reordered) != list(PUBLISHED)
+    assert ollama_upstream_servers(reordered, [], [], 4) == ollama_upstream_servers(PUBLISHED, [], [], 4)
+    assert list(ollama_upstream_servers(reordered, [], [], 4)['memory']) == ['n1', 'n2']
+
+
 def test_no_cap_drained_and_disabled():
     published = dict(PUBLISHED, n1=[ep('n1', 11434), ep('n1', 11435, enabled=False)])
     servers = ollama_upstream_servers(published, drained_hosts=['n2'], queue_per_instance=0)['servers']
