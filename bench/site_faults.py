@@ -233,10 +233,11 @@ EMPTY_INSTALL_ROOT = r"""
 if mountpoint -q "$1"; then umount "$1"; fi
 if mountpoint -q /run/bench-full; then umount /run/bench-full; fi
 """
-# Kill the node-to-node transfer (the rsync client the role runs with --files-from=-) 2 s after it starts.
+# Kill the node-to-node transfer (the rsync client the role runs with --files-from=-) 2 s after it starts. The
+# pattern's [=] keeps pkill from matching this script's own command line.
 KILL_TRANSFER = r"""
 for i in $(seq 1 1200); do
-  if pgrep -f -- '--files-from=-' >/dev/null; then sleep 2; pkill -KILL -f -- '--files-from=-'; echo killed; exit 0; fi
+  if pgrep -f -- '--files-from[=]-' >/dev/null; then sleep 2; pkill -KILL -f -- '--files-from[=]-'; echo killed; exit 0; fi
   sleep 0.1
 done
 echo 'no transfer seen in 120 s'; exit 1
@@ -263,7 +264,10 @@ def plans(lab, lab_version, static=None, runner=None):
     setup / restore  commands run before / after the load (not under measurement)
     boot     containers to wait for after restore
     """
-    first, last = lab.nodes[0], lab.nodes[-1]
+    # the rolling batches follow the inventory's order of gpu_nodes: stop the node whose batches come last, once the
+    # first node's first instance switched
+    order = rolling_order(lab)
+    first, last = order[0], order[-1]
     out = {}
     out["node_stopped_rolling"] = (
         "upgrade.yml to %s under load; docker stop %s once %s's first instance switched; restored with docker start "
@@ -316,8 +320,12 @@ def plans(lab, lab_version, static=None, runner=None):
         {"steps": [("stop", 2.0, ["docker", "stop", last["name"]], 60, None),
                    ("site", None, playbook("site.yml"), 900, "stop")],
          "own": {"%s:%d" % (last["backend"], p) for p in last["ports"]}, "fault": "stop",
+         # left out at the first task: unreachable over ssh; a stopped container fails the docker connection's
+         # exec instead (failed=1); either way ok=0, and the summary lists the node as unreachable
          "expect": [("site", "nonzero",
-                     r"(?m)^%s\s+:\s+ok=\d+\s+changed=\d+\s+unreachable=[1-9]" % re.escape(last["name"]))],
+                     r"(?m)^%s\s+:\s+ok=0\s+changed=0\s+(unreachable=[1-9]\d*\s+failed=\d+|unreachable=0\s+failed=1)\s"
+                     % re.escape(last["name"])),
+                    ("site", "nonzero", r"%s\s+-\s+unreachable\b" % re.escape(last["name"]))],
          "others_clean": "site",
          "restore": [["docker", "start", last["name"]]], "boot": [last["name"]], "keeps_node": last})
     if runner:
@@ -333,6 +341,18 @@ def plans(lab, lab_version, static=None, runner=None):
         plan = dict(plan, steps=[plan["steps"][0], ("site", None, playbook("site.yml", inventory=static), 900, "stop")])
         out["site_node_down_static"] = (description + ", with the lab as a static inventory", plan)
     return out
+
+
+def rolling_order(lab, inventory=INVENTORY):
+    """The lab's GPU nodes in the order of the inventory's group gpu_nodes (the order of the rolling batches)."""
+    proc = subprocess.run([mb._venv("ansible-inventory") or "ansible-inventory", "-i", inventory, "--list"],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, timeout=120, check=False)
+    try:
+        names = json.loads(proc.stdout)["gpu_nodes"]["hosts"]
+    except (ValueError, KeyError):
+        return list(lab.nodes)
+    by_name = {n["name"]: n for n in lab.nodes}
+    return [by_name[n] for n in names if n in by_name] or list(lab.nodes)
 
 
 def runner_dir(folder):
@@ -562,8 +582,30 @@ def gateway_case(lab, name, args, models_dir):
         out["status"] += "; restore failed: %s" % exc
     out["data_lost"] = lost(before, snapshot(lab, models_dir))
     out["checks"] = []
+    if name == "gateway_killed" and out.get("fault_events"):
+        out.update(handover(records, started + out["fault_events"][0]["t0"]))
     out["goal_met"] = out["failed_other"] == 0 and not out["data_lost"] and out["status"] == "ran"
     return description, out, records, started
+
+
+REFUSED = ("connect_refused", "connect_timeout", "connect_error")
+
+
+def handover(records, t_fault):
+    """A killed gateway: the requests it had in flight die with it (own in-flight), and connections to the virtual
+    IP are refused until keepalived moves it to the other gateway (refused during the handover: no request reached
+    a server, a client's retry succeeds). Everything else that failed is failed_other. Times in monotonic seconds."""
+    ok_after = [r["start"] for r in records if r["kind"] == "ok" and r["start"] >= t_fault]
+    back = min(ok_after) if ok_after else None
+    own = [r for r in records if r["kind"] not in ("ok",) + REFUSED and r["start"] < t_fault
+           and (r["end"] is None or r["end"] >= t_fault)]
+    refused = [r for r in records if r["kind"] in REFUSED and r["start"] >= t_fault and (back is None or r["start"] < back)]
+    failed = [r for r in records if r["kind"] != "ok"]
+    return {"failed_own_in_flight": len(own), "failed_refused_in_handover": len(refused),
+            "failed_other": len(failed) - len(own) - len(refused),
+            "handover_s": None if back is None else round(back - t_fault, 2),
+            "attributed_by": "in flight through the killed gateway at the kill; refused until the first request after "
+                             "the kill succeeded through the virtual IP (the handover)"}
 
 
 # ----------------------------------------------------------------------------- the table (bench/report.py)
@@ -585,17 +627,19 @@ def render(doc):
                   doc["timestamp"], doc["git"]["commit"][:10], len(doc["cases"]), doc["duration_s"],
                   len(doc["lab"]["nodes"]), doc["lab"]["instances"], doc["params"]["concurrency"],
                   doc["lab"]["gateway_url"]),
-              "", "| case | failed / total | in flight on what the fault took | failed beyond those | data lost | "
-              "checks | goal |", "|---|---|---|---|---|---|---|"]
+              "", "| case | failed / total | of those, in flight on what the fault took | refused during the VIP "
+              "handover | failed beyond those | data lost | checks | goal |", "|---|---|---|---|---|---|---|---|"]
     for case in doc["cases"]:
         if "total" not in case:
-            lines.append("| %s | %s | | | | | |" % (case["case"], _cell(case.get("status", ""))))
+            lines.append("| %s | %s | | | | | | |" % (case["case"], _cell(case.get("status", ""))))
             continue
         failed = [c["check"] for c in case.get("checks", []) if not c["held"]]
         checks = ("all %d held" % len(case.get("checks", [])) if not failed
                   else "failed: " + "; ".join(failed))
-        lines.append("| %s | %d / %d | %d | %d | %s | %s | %s |" % (
-            case["case"], case["failed"], case["total"], case.get("in_flight_on_affected_at_fault", 0),
+        handover_cell = ("%d in %s s" % (case["failed_refused_in_handover"], case.get("handover_s"))
+                         if "failed_refused_in_handover" in case else "-")
+        lines.append("| %s | %d / %d | %d | %s | %d | %s | %s | %s |" % (
+            case["case"], case["failed"], case["total"], case.get("failed_own_in_flight", 0), handover_cell,
             case["failed_other"], _cell("; ".join(case.get("data_lost", [])) or "none"), _cell(checks),
             "met" if case.get("goal_met") else "**missed**" + (
                 "" if case.get("status") == "ran" else " (%s)" % _cell(case.get("status", "")[:160]))))

@@ -190,6 +190,23 @@ class TestRunner(unittest.TestCase):
             self.assertFalse(dict(sf.runner_checks(got, ["a", "b", "c"]))["every host processed and ok"])
 
 
+class TestHandover(unittest.TestCase):
+    def test_in_flight_refused_and_other(self):
+        def rec(kind, start, end):
+            return {"kind": kind, "start": start, "end": end}
+        records = [rec("ok", 0.0, 1.0),
+                   rec("truncated", 9.0, 10.1),         # in flight through the killed gateway
+                   rec("no_response", 9.5, 10.0),       # in flight
+                   rec("connect_refused", 10.2, 10.2),  # during the handover
+                   rec("connect_refused", 11.0, 11.0),
+                   rec("ok", 11.6, 12.0),               # the virtual IP answers again
+                   rec("connect_refused", 12.5, 12.5),  # after the handover: another failure
+                   rec("timeout", 3.0, 4.0)]            # before the kill: another failure
+        got = sf.handover(records, 10.0)
+        self.assertEqual((got["failed_own_in_flight"], got["failed_refused_in_handover"], got["failed_other"],
+                          got["handover_s"]), (2, 2, 2, 1.6))
+
+
 class TestRender(unittest.TestCase):
     def test_no_results(self):
         self.assertIn("No results yet", sf.render(None))
@@ -198,15 +215,17 @@ class TestRender(unittest.TestCase):
         doc = {"timestamp": "t", "git": {"commit": "0123456789abc"}, "duration_s": 10.0,
                "lab": {"nodes": [1, 2], "instances": 4, "gateway_url": "https://gw"}, "params": {"concurrency": 8},
                "cases": [{"case": "a", "description": "d", "status": "ran", "total": 10, "failed": 1,
-                          "in_flight_on_affected_at_fault": 1, "failed_other": 0, "data_lost": [],
+                          "failed_own_in_flight": 1, "failed_other": 0, "data_lost": [],
                           "checks": [{"check": "x", "held": True}], "goal_met": True},
                          {"case": "b", "description": "e", "status": "ran; a restore command failed", "total": 5,
                           "failed": 2, "failed_other": 2, "data_lost": ["n: blob b gone"],
+                          "failed_refused_in_handover": 0, "handover_s": 1.5,
                           "checks": [{"check": "y|z", "held": False}], "goal_met": False},
                          {"case": "c", "description": "f", "status": "skipped: one gateway"}]}
         text = sf.render(doc)
-        self.assertIn("| a | 1 / 10 | 1 | 0 | none | all 1 held | met |", text)
-        self.assertIn("| b | 2 / 5 | 0 | 2 | n: blob b gone | failed: y\\|z | **missed** (ran; a restore", text)
+        self.assertIn("| a | 1 / 10 | 1 | - | 0 | none | all 1 held | met |", text)
+        self.assertIn("| b | 2 / 5 | 0 | 0 in 1.5 s | 2 | n: blob b gone | failed: y\\|z | **missed** (ran; a restore",
+                      text)
         self.assertIn("| c | skipped: one gateway |", text)
         self.assertTrue(text.startswith(sf.BEGIN) and text.endswith(sf.END))
 
