@@ -15,7 +15,7 @@ description:
     M(gpufleet.ollama.managed_files) takes them (path, template and the template's C(item), owner, group, mode),
     so that one module run writes them all.
   - V(environment) gives the drop-in directory and its C(environment.conf) (template C(environment.conf.j2)).
-  - V(release) gives C(release.conf) (template C(release.conf.j2), with C(__ollama_release)): the release the
+  - V(release) gives C(release.conf) (template C(release.conf.j2), with C(__ollama_release)), the release the
     instance runs. With O(keep_serving), an instance that serves keeps the release it runs (a rolling change
     restarts it later, in its batch); any other instance gets O(version).
 options:

@@ -34,8 +34,8 @@ def test_release_keeps_a_serving_instance_on_its_release_only_when_asked(keep_se
               '11436': {'serves': True, 'release': ''}}             # runs something outside the root
     files = ollama_unit_files(instances, '/etc/systemd/system', 'release', version='0.14.1', states=states,
                               keep_serving=keep_serving)
-    assert [f['path'].rsplit('/', 2)[1:] for f in files] == [['ollama@%d.service.d' % p, 'release.conf']
-                                                            for p in (11434, 11435, 11436)]
+    expected_paths = [['ollama@%d.service.d' % p, 'release.conf'] for p in (11434, 11435, 11436)]
+    assert [f['path'].rsplit('/', 2)[1:] for f in files] == expected_paths
     assert [f['vars']['__ollama_release'] for f in files] == expected
     assert all(f['template'] == 'release.conf.j2' for f in files)
 
