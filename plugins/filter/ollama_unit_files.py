@@ -20,7 +20,7 @@ description:
     restarts it later, in its batch); any other instance gets O(version).
 options:
   _input:
-    description: The instances, as M(gpufleet.ollama.ollama_instances) works them out (each with its C(port)).
+    description: The instances, as P(gpufleet.ollama.ollama_instances#filter) works them out (each with its C(port)).
     type: list
     elements: dict
     required: true
@@ -38,7 +38,7 @@ options:
     type: str
   states:
     description:
-      - What each instance runs now, keyed by port, as M(gpufleet.ollama.ollama_instance_states) returns it
+      - What each instance runs now, keyed by port, as P(gpufleet.ollama.ollama_instance_states#filter) returns it
         (V(release) only).
     type: dict
     default: {}
