@@ -163,7 +163,9 @@ def static_inventory(lab, folder):
     os.makedirs(folder, exist_ok=True)
     lines = ["# written by bench/site_faults.py: the lab as a static inventory", "all:",
              "  vars:", "    ansible_connection: community.docker.docker", "  children:"]
-    for group, hosts in (("gpu_nodes", lab.nodes), ("ollama_gateways", lab.gateways)):
+    # in the lab inventory's order: the gateways' VRRP priorities follow the group's order
+    for group, hosts in (("gpu_nodes", inventory_order(lab.nodes, "gpu_nodes")),
+                         ("ollama_gateways", inventory_order(lab.gateways, "ollama_gateways"))):
         lines += ["    %s:" % group, "      hosts:"]
         lines += ["        %s: {lab_backend_address: \"%s\", lab_front_address: \"%s\"}"
                   % (h["name"], h["backend"] or "", h.get("front") or "") for h in hosts]
@@ -343,16 +345,21 @@ def plans(lab, lab_version, static=None, runner=None):
     return out
 
 
-def rolling_order(lab, inventory=INVENTORY):
-    """The lab's GPU nodes in the order of the inventory's group gpu_nodes (the order of the rolling batches)."""
+def inventory_order(hosts, group, inventory=INVENTORY):
+    """hosts (dicts with a name) in the order of the lab inventory's group (for the GPU nodes, the order of the
+    rolling batches; for the gateways, of their VRRP priorities)."""
     proc = subprocess.run([mb._venv("ansible-inventory") or "ansible-inventory", "-i", inventory, "--list"],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, timeout=120, check=False)
     try:
-        names = json.loads(proc.stdout)["gpu_nodes"]["hosts"]
+        names = json.loads(proc.stdout)[group]["hosts"]
     except (ValueError, KeyError):
-        return list(lab.nodes)
-    by_name = {n["name"]: n for n in lab.nodes}
-    return [by_name[n] for n in names if n in by_name] or list(lab.nodes)
+        return list(hosts)
+    by_name = {h["name"]: h for h in hosts}
+    return [by_name[n] for n in names if n in by_name] + [h for h in hosts if h["name"] not in names]
+
+
+def rolling_order(lab):
+    return inventory_order(lab.nodes, "gpu_nodes")
 
 
 def runner_dir(folder):
@@ -583,21 +590,23 @@ def gateway_case(lab, name, args, models_dir):
     out["data_lost"] = lost(before, snapshot(lab, models_dir))
     out["checks"] = []
     if name == "gateway_killed" and out.get("fault_events"):
-        out.update(handover(records, started + out["fault_events"][0]["t0"]))
+        out.update(handover(records, started + out["fault_events"][0]["t0"], started + out["fault_events"][0]["t1"]))
     out["goal_met"] = out["failed_other"] == 0 and not out["data_lost"] and out["status"] == "ran"
     return description, out, records, started
 
 
-REFUSED = ("connect_refused", "connect_timeout", "connect_error")
+REFUSED = ("connect_refused", "connect_timeout")
 
 
-def handover(records, t_fault):
-    """A killed gateway: the requests it had in flight die with it (own in-flight), and connections to the virtual
-    IP are refused until keepalived moves it to the other gateway (refused during the handover: no request reached
-    a server, a client's retry succeeds). Everything else that failed is failed_other. Times in monotonic seconds."""
+def handover(records, t_fault, t_done=None):
+    """A killed gateway: the requests it had in flight die with it (own in-flight: started before the kill command
+    returned at t_done, ended after it began at t_fault), and connections to the virtual IP are refused until
+    keepalived moves it to the other gateway (refused during the handover: no request reached a server, a client's
+    retry succeeds). Everything else that failed is failed_other. Times in monotonic seconds."""
+    t_done = t_fault if t_done is None else t_done
     ok_after = [r["start"] for r in records if r["kind"] == "ok" and r["start"] >= t_fault]
     back = min(ok_after) if ok_after else None
-    own = [r for r in records if r["kind"] not in ("ok",) + REFUSED and r["start"] < t_fault
+    own = [r for r in records if r["kind"] not in ("ok",) + REFUSED and r["start"] < t_done
            and (r["end"] is None or r["end"] >= t_fault)]
     refused = [r for r in records if r["kind"] in REFUSED and r["start"] >= t_fault and (back is None or r["start"] < back)]
     failed = [r for r in records if r["kind"] != "ok"]

@@ -201,10 +201,11 @@ class TestHandover(unittest.TestCase):
                    rec("connect_refused", 11.0, 11.0),
                    rec("ok", 11.6, 12.0),               # the virtual IP answers again
                    rec("connect_refused", 12.5, 12.5),  # after the handover: another failure
+                   rec("truncated", 10.05, 10.1),       # started while the kill command ran: in flight
                    rec("timeout", 3.0, 4.0)]            # before the kill: another failure
-        got = sf.handover(records, 10.0)
+        got = sf.handover(records, 10.0, 10.1)
         self.assertEqual((got["failed_own_in_flight"], got["failed_refused_in_handover"], got["failed_other"],
-                          got["handover_s"]), (2, 2, 2, 1.6))
+                          got["handover_s"]), (3, 2, 2, 1.6))
 
 
 class TestRender(unittest.TestCase):
