@@ -283,8 +283,9 @@ def _raw(rec, t_origin, **extra):
 
 
 # ----------------------------------------------------------------------------- faults
-async def run_cmd(argv, timeout=300):
-    """Run a command from inside the event loop; (exit status, seconds, what it said when it failed)."""
+async def run_cmd(argv, timeout=300, tail=None):
+    """Run a command from inside the event loop; (exit status, seconds, what it said when it failed), or with
+    tail=N the last N characters of its output instead."""
     start = time.monotonic()
     proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE,
                                                 stderr=asyncio.subprocess.STDOUT)
@@ -294,6 +295,8 @@ async def run_cmd(argv, timeout=300):
         proc.kill()
         await proc.wait()
         return 124, time.monotonic() - start, "timed out after %d s" % timeout
+    if tail:
+        return proc.returncode, time.monotonic() - start, out.decode("utf-8", "replace")[-tail:]
     return proc.returncode, time.monotonic() - start, _complaint(proc.returncode, out)
 
 

@@ -430,27 +430,13 @@ async def _run_steps(ld, steps, events):
         else:
             await asyncio.sleep(max(0.0, ld.started + at - time.monotonic()))
         t0 = time.monotonic()
-        rc, secs, output = await _run(argv, timeout)
+        rc, secs, output = await gw.run_cmd(argv, timeout, tail=12000)
         events.append({"step": name, "t0": t0, "t1": time.monotonic(), "rc": rc, "seconds": round(secs, 1),
                        "output": output})
         done[name] = rc
     ld.extend_until = 10 ** 6  # until the steps end
     await asyncio.gather(*(one(*s) for s in steps))
     ld.extend_until = time.monotonic() - ld.started + 4.0
-
-
-async def _run(argv, timeout):
-    """(exit status, seconds, the output's last 12 KB) of a command run from the event loop."""
-    start = time.monotonic()
-    proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.STDOUT)
-    try:
-        out, dummy = await asyncio.wait_for(proc.communicate(), timeout)
-    except asyncio.TimeoutError:
-        proc.kill()
-        await proc.wait()
-        return 124, time.monotonic() - start, "timed out after %d s" % timeout
-    return proc.returncode, time.monotonic() - start, out.decode("utf-8", "replace")[-12000:]
 
 
 def _sync(argv, timeout=900):

@@ -168,25 +168,15 @@ class FileError(Exception):
     """A path that cannot be brought to the state asked for; the message names the path and why."""
 
 
-def _uid(owner):
-    """uid of an owner name or numeric id, or None when the host has no such user (yet)."""
-    if owner is None:
+def _id(name, lookup):
+    """The numeric id of a user or group name (lookup: pwd.getpwnam or grp.getgrnam) or of a numeric id; None when
+    name is None or the host has no such user or group (yet)."""
+    if name is None:
         return None
-    if owner.isdigit():
-        return int(owner)
+    if name.isdigit():
+        return int(name)
     try:
-        return pwd.getpwnam(owner).pw_uid
-    except KeyError:
-        return None
-
-
-def _gid(group):
-    if group is None:
-        return None
-    if group.isdigit():
-        return int(group)
-    try:
-        return grp.getgrnam(group).gr_gid
+        return lookup(name)[2]
     except KeyError:
         return None
 
@@ -289,7 +279,7 @@ def _attributes(spec, check_mode, created):
     """Owner, group and mode of a path that exists (or would, in check mode)."""
     path = spec['path']
     mode = _mode(spec)
-    uid, gid = _uid(spec['owner']), _gid(spec['group'])
+    uid, gid = _id(spec['owner'], pwd.getpwnam), _id(spec['group'], grp.getgrnam)
     for kind, wanted, given in (('owner', uid, spec['owner']), ('group', gid, spec['group'])):
         if given is not None and wanted is None and not check_mode:
             raise FileError('%s: %s %r does not exist on this host' % (path, kind, given))
@@ -339,7 +329,7 @@ def apply_files(specs, check_mode):
         else:
             before_attrs = _describe(spec['path'])
             changes = _ensure_present(spec, check_mode, diffs)
-            if changes and not [c for c in changes if c in ('content',)] and 'created' not in changes:
+            if changes and 'content' not in changes and 'created' not in changes:
                 diffs.append(dict(before_header=spec['path'], after_header=spec['path'], before=before_attrs,
                                   after=_describe_wanted(spec, before_attrs)))
             elif 'created' in changes and spec['state'] == 'directory':
