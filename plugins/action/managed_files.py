@@ -33,6 +33,9 @@ def render_files(files, render):
                 raise AnsibleActionFail('managed_files: %s: vars are only for a template' % where)
         elif spec.get('content') is not None:
             raise AnsibleActionFail('managed_files: %s: give content or template, not both' % where)
+        elif spec.get('state') not in (None, 'file'):
+            raise AnsibleActionFail('managed_files: %s: template is only for state=file, not state=%s'
+                                    % (where, spec['state']))
         elif template_vars is not None and not isinstance(template_vars, Mapping):
             raise AnsibleActionFail('managed_files: %s: vars must be a dict' % where)
         else:

@@ -15,9 +15,12 @@ description:
     per instance (C(instance), C(version), C(health), C(models)) for the site summary.
   - A skipped check (check mode, instances stopped) reports the configured version and health V(skipped); a failed
     one reports V(failed).
+  - The C(results) of one M(gpufleet.ollama.ollama_health) run with O(gpufleet.ollama.ollama_health#module:targets)
+    read the same (each target's C(item) is the instance). When that run was skipped there are no results; with
+    O(instances) each instance still gets a row, with health V(skipped).
 options:
   _input:
-    description: The C(results) list of the registered loop; each result carries C(item.port).
+    description: The C(results) list of the registered loop (or targets run); each result carries C(item.port).
     type: list
     elements: dict
     required: true
@@ -29,6 +32,11 @@ options:
     description: The configured Ollama version (reported for skipped checks).
     type: str
     default: ""
+  instances:
+    description: The node's instances (each with its C(port)); a row with health V(skipped) for each one without a result.
+    type: list
+    elements: dict
+    default: []
 """
 
 EXAMPLES = r"""
@@ -49,7 +57,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 
-def ollama_health_report(results, host, version=''):
+def ollama_health_report(results, host, version='', instances=None):
     if not isinstance(results, list):
         raise AnsibleFilterError('ollama_health_report expects a list of results, got %s' % type(results).__name__)
     rows = []
@@ -64,6 +72,11 @@ def ollama_health_report(results, host, version=''):
             health, found = 'ok', r.get('version') or 'unknown'
         rows.append({'instance': '%s:%s' % (host, port), 'version': str(found), 'health': health,
                      'models': list(r.get('models') or [])})
+    seen = {row['instance'] for row in rows}
+    for instance in instances or []:
+        name = '%s:%s' % (host, instance.get('port'))
+        if name not in seen:
+            rows.append({'instance': name, 'version': str(version), 'health': 'skipped', 'models': []})
     return rows
 
 

@@ -15,6 +15,9 @@ description:
     and fails at the first one that does not pass.
   - "Every failure message names the instance (O(instance)), the check and the reason, for example
     C(instance gpu-node-1:11435: expect_version failed: running 0.12.3, expected 0.14.1)."
+  - With O(targets), one run of the module checks several instances, for example all instances of a node,
+    at the same time (up to 16 at once); each target is checked as a single instance would be and gets its own
+    result in RV(results).
   - The module changes nothing on the host. The smoke generation loads the model into memory on the instance,
     where it stays for the instance's E(OLLAMA_KEEP_ALIVE).
 version_added: 0.1.0
@@ -32,7 +35,7 @@ attributes:
     support: full
     description:
       - In check mode the readiness, version and model checks run; the smoke generation and the GPU check are
-        skipped and reported as V(skipped (check mode\)) in RV(checks).
+        skipped and reported as V(skipped (check mode\)) in RV(checks), or in RV(results[].checks) of each target.
   diff_mode:
     support: none
     description: The module changes nothing, so there is no diff.
@@ -41,7 +44,42 @@ options:
     description:
       - Name of the instance used in messages, for example V(gpu-node-1:11435).
       - Defaults to O(url).
+      - Mutually exclusive with O(targets); use O(targets[].instance) there.
     type: str
+  targets:
+    description:
+      - Instances to check in one run of the module, concurrently (up to 16 at the same time),
+        instead of the one at O(url).
+      - Every other option (O(wait_timeout), O(expect_models), the smoke and GPU options, O(timeout), O(api_key),
+        the TLS options ...) applies to each target. Each target has its own O(wait_timeout), counted from the
+        start of its check.
+      - When O(targets) is set, O(url) is ignored (targets win, so a O(url) set by C(module_defaults) does not get in
+        the way), and O(instance) and O(expect_version) must not be set.
+      - The result is RV(results), one element per target in the order of O(targets). The module fails when any
+        target fails, with the messages of the failed targets, and returns RV(results) then too.
+      - An empty list checks nothing and succeeds.
+    type: list
+    elements: dict
+    suboptions:
+      url:
+        description:
+          - Base URL of the instance, as O(url).
+        type: str
+        required: true
+      instance:
+        description:
+          - Name of the instance used in messages, as O(instance).
+          - Defaults to O(targets[].url).
+        type: str
+      expect_version:
+        description:
+          - Version this instance must run, as O(expect_version).
+        type: str
+      item:
+        description:
+          - Any value, returned unchanged in RV(results[].item), for example the loop item the target was built from.
+          - Not set - RV(results[].item) is the target itself.
+        type: raw
   wait_timeout:
     description:
       - Seconds to wait for the instance to become ready.
@@ -54,7 +92,9 @@ options:
     type: float
     default: 1
   expect_version:
-    description: Version the instance must run, compared as a string with the C(/api/version) answer (V(0.12.3), no V(v)).
+    description:
+      - Version the instance must run, compared as a string with the C(/api/version) answer (V(0.12.3), no V(v)).
+      - Mutually exclusive with O(targets); use O(targets[].expect_version) there.
     type: str
   expect_models:
     description:
@@ -127,6 +167,27 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ ollama_health_result.timings.smoke_s }} s, {{ ollama_health_result.gpu_offload.size_vram }} bytes in VRAM"
 
+- name: Check the four instances of the node in one run of the module, at the same time
+  gpufleet.ollama.ollama_health:
+    targets: "{{ ollama_health_targets | from_yaml }}"
+    wait_timeout: 120
+    smoke_smallest: true
+    check_gpu_offload: true
+  vars:
+    ollama_ports: [11434, 11435, 11436, 11437]
+    ollama_health_targets: |
+      {% for port in ollama_ports %}
+      - url: "http://{{ ansible_host }}:{{ port }}"
+        instance: "{{ inventory_hostname }}:{{ port }}"
+        expect_version: "0.12.3"
+        item: {port: {{ port }}}
+      {% endfor %}
+  register: ollama_health_node
+
+- name: Show the version of each instance
+  ansible.builtin.debug:
+    msg: "{{ ollama_health_node.results | items2dict(key_name='instance', value_name='version') }}"
+
 - name: Check the model through the TLS gateway, with an API key from the vault
   gpufleet.ollama.ollama_health:
     url: https://ollama.example.com
@@ -154,18 +215,18 @@ EXAMPLES = r"""
 RETURN = r"""
 version:
   description: Version reported by C(/api/version).
-  returned: always
+  returned: unless O(targets) is set
   type: str
   sample: "0.12.3"
 models:
   description: Names of the models listed by C(GET /api/tags).
-  returned: always
+  returned: unless O(targets) is set
   type: list
   elements: str
   sample: [llama3.2:latest, qwen2:7b]
 timings:
   description: How long things took, in seconds.
-  returned: always
+  returned: unless O(targets) is set
   type: dict
   contains:
     ready_s:
@@ -179,7 +240,7 @@ gpu_offload:
   description:
     - The smoke model as C(GET /api/ps) shows it, V(null) when O(check_gpu_offload) did not run.
     - RV(gpu_offload.size_vram) equal to RV(gpu_offload.size) means fully on the GPU.
-  returned: always
+  returned: unless O(targets) is set
   type: dict
   contains:
     model:
@@ -197,7 +258,7 @@ checks:
     - Outcome of each check, V(ok), V(skipped) (not asked for) or V(skipped (check mode\)).
     - Keys are V(ready), V(expect_version), V(expect_models), V(smoke_model) and V(check_gpu_offload).
     - Also returned when the module fails, with the checks that ran before the failing one.
-  returned: always
+  returned: unless O(targets) is set
   type: dict
   sample:
     ready: ok
@@ -205,9 +266,85 @@ checks:
     expect_models: skipped
     smoke_model: ok
     check_gpu_offload: ok
+results:
+  description:
+    - One result per target, in the order of O(targets).
+    - Also returned when the module fails, with the results of every target, those that passed included.
+  returned: when O(targets) is set
+  type: list
+  elements: dict
+  contains:
+    item:
+      description: O(targets[].item) of the target, or the target itself when it has none.
+      type: raw
+    instance:
+      description: Name of the instance, O(targets[].instance) or else its URL.
+      type: str
+    failed:
+      description: Whether a check of this target failed.
+      type: bool
+    msg:
+      description:
+        - "Why the target failed, in the form of the module's message for a single instance,
+          for example V(instance gpu-node-1:11435: expect_version failed: running 0.12.3, expected 0.14.1)."
+        - Only present when RV(results[].failed) is V(true).
+      type: str
+    version:
+      description: As RV(version).
+      type: str
+    models:
+      description: As RV(models).
+      type: list
+      elements: str
+    timings:
+      description: As RV(timings); RV(results[].timings.ready_s) counts from the start of the target's check.
+      type: dict
+      contains:
+        ready_s:
+          description: From the start of the target's check until the instance was ready.
+          type: float
+        smoke_s:
+          description: Latency of the smoke generation, V(null) when it did not run.
+          type: float
+    gpu_offload:
+      description: As RV(gpu_offload).
+      type: dict
+      contains:
+        model:
+          description: Model name.
+          type: str
+        size:
+          description: Bytes the loaded model uses.
+          type: int
+        size_vram:
+          description: Bytes of it in GPU memory.
+          type: int
+    checks:
+      description: As RV(checks).
+      type: dict
+  sample:
+    - item: {port: 11434}
+      instance: gpu-node-1:11434
+      failed: false
+      version: 0.12.3
+      models: [llama3.2:latest]
+      timings: {ready_s: 0.012, smoke_s: 0.84}
+      gpu_offload: {model: llama3.2:latest, size: 3300000000, size_vram: 3300000000}
+      checks: {ready: ok, expect_version: ok, expect_models: skipped, smoke_model: ok, check_gpu_offload: ok}
+    - item: {port: 11435}
+      instance: gpu-node-1:11435
+      failed: true
+      msg: "instance gpu-node-1:11435: expect_version failed: running 0.12.2, expected 0.12.3"
+      version: 0.12.2
+      models: [llama3.2:latest]
+      timings: {ready_s: 0.015, smoke_s: null}
+      gpu_offload: null
+      checks: {ready: ok, expect_version: skipped, expect_models: skipped, smoke_model: skipped,
+               check_gpu_offload: skipped}
 """
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -222,16 +359,35 @@ from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import (
 
 CHECKS = ('ready', 'expect_version', 'expect_models', 'smoke_model', 'check_gpu_offload')
 
+# The keys of a targets element; True: required.
+TARGET_KEYS = dict(url=True, instance=False, expect_version=False, item=False)
+MAX_WORKERS = 16
+
+
+class HealthCheckFailed(Exception):
+    """A check failed: ``msg`` is the module's message, ``result`` the result as far as it got."""
+
+    def __init__(self, msg, result):
+        super().__init__(msg)
+        self.msg = msg
+        self.result = result
+
 
 class HealthCheck:
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.client = OllamaClient.from_module(module)
+    """The checks of one instance. Failures raise HealthCheckFailed; nothing here exits the module.
+
+    ``params`` are the module's parameters (copied: list_models() may pick the smoke model), with ``url``,
+    ``instance`` and ``expect_version`` those of this instance; ``warn`` takes the warnings.
+    """
+
+    def __init__(self, client, params, check_mode, warn):
+        self.client = client
+        self.params = dict(params)
+        self.check_mode = check_mode
+        self.warn = warn
         self.instance = self.params['instance'] or self.client.base_url
         self.start = time.monotonic()
         self.result = dict(
-            changed=False,
             version=None,
             models=[],
             timings=dict(ready_s=None, smoke_s=None),
@@ -240,7 +396,7 @@ class HealthCheck:
         )
 
     def fail(self, check, why):
-        self.module.fail_json(msg='instance %s: %s failed: %s' % (self.instance, check, why), **self.result)
+        raise HealthCheckFailed('instance %s: %s failed: %s' % (self.instance, check, why), self.result)
 
     def ok(self, check):
         self.result['checks'][check] = 'ok'
@@ -330,16 +486,17 @@ class HealthCheck:
         if size_vram <= 0:
             self.fail('check_gpu_offload', 'model %s runs on CPU (size_vram 0 of %d bytes)' % (model, size))
         if size_vram < size:
-            self.module.warn('instance %s: model %s is only partly on the GPU (%d of %d bytes in VRAM)'
-                             % (self.instance, model, size_vram, size))
+            self.warn('instance %s: model %s is only partly on the GPU (%d of %d bytes in VRAM)'
+                      % (self.instance, model, size_vram, size))
         self.ok('check_gpu_offload')
 
     def run(self):
+        """The result of the checks; raises HealthCheckFailed at the first one that fails."""
         self.wait_ready()
         self.check_version()
         self.list_models()
         self.check_models()
-        if self.module.check_mode:
+        if self.check_mode:
             for check in ('smoke_model', 'check_gpu_offload'):
                 if self.params[check]:
                     self.result['checks'][check] = 'skipped (check mode)'
@@ -351,9 +508,75 @@ class HealthCheck:
         return self.result
 
 
+def parse_target(index, target):
+    """The element ``index`` of targets with its url, instance and expect_version as strings (None when not set);
+    raises ValueError with the reason when it is unusable."""
+    where = 'targets[%d]' % index
+    unknown = sorted(set(target) - set(TARGET_KEYS), key=str)
+    if unknown:
+        raise ValueError('%s: unknown key %s (a target takes: %s)'
+                         % (where, ', '.join(repr(k) for k in unknown), ', '.join(TARGET_KEYS)))
+    parsed = {}
+    for key, required in TARGET_KEYS.items():
+        value = target.get(key)
+        if key == 'item':
+            continue
+        if required and (value is None or not str(value).strip()):
+            raise ValueError('%s: %s is required' % (where, key))
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)   # as a str option would take it, e.g. expect_version: 0.13
+        elif value is not None and not isinstance(value, str):
+            raise ValueError('%s: %s must be a string, got %s %r' % (where, key, type(value).__name__, value))
+        parsed[key] = value
+    return parsed
+
+
+def check_targets(module):
+    """Check every target in one run of the module, concurrently; exit with their results."""
+    p = module.params
+    parsed = []
+    for index, target in enumerate(p['targets']):
+        try:
+            parsed.append(parse_target(index, target))
+        except ValueError as e:
+            module.fail_json(msg=str(e))
+    checks = []
+    for target, own in zip(p['targets'], parsed):
+        params = dict(p, **own)
+        try:   # as OllamaClient.from_module(), with the target's url
+            client = OllamaClient(params['url'], p['timeout'], validate_certs=p['validate_certs'], ca_path=p['ca_path'],
+                                  client_cert=p['client_cert'], client_key=p['client_key'], api_key=p['api_key'])
+        except OllamaError as e:
+            module.fail_json(msg=str(e))
+        checks.append((target, client, params, []))
+
+    def check_one(check):
+        target, client, params, warnings = check
+        health = HealthCheck(client, params, module.check_mode, warnings.append)
+        result = dict(item=target['item'] if 'item' in target else target, instance=health.instance)
+        try:
+            result.update(health.run(), failed=False)
+        except HealthCheckFailed as e:
+            result.update(e.result, failed=True, msg=e.msg)
+        return result
+
+    results = []
+    if checks:
+        with ThreadPoolExecutor(max_workers=min(len(checks), MAX_WORKERS)) as executor:
+            results = list(executor.map(check_one, checks))
+    for target, client, params, warnings in checks:   # in the order of the targets
+        for warning in warnings:
+            module.warn(warning)
+    failed = [r['msg'] for r in results if r['failed']]
+    if failed:
+        module.fail_json(msg=' '.join(failed), changed=False, results=results)
+    module.exit_json(changed=False, results=results)
+
+
 def main():
     argument_spec = dict(
         instance=dict(type='str'),
+        targets=dict(type='list', elements='dict'),
         wait_timeout=dict(type='float', default=60.0),
         interval=dict(type='float', default=1.0),
         expect_version=dict(type='str'),
@@ -369,12 +592,21 @@ def main():
     argument_spec.update(OLLAMA_COMMON_ARGS)
     module = AnsibleModule(
         argument_spec=argument_spec,
+        # url has a default (and may come from module_defaults): with targets it is ignored instead
+        mutually_exclusive=[('targets', 'instance'), ('targets', 'expect_version')],
         required_by=OLLAMA_COMMON_REQUIRED_BY,
         supports_check_mode=True,
     )
     if module.params['check_gpu_offload'] and not (module.params['smoke_model'] or module.params['smoke_smallest']):
         module.fail_json(msg='check_gpu_offload needs a model to load: set smoke_model, or smoke_smallest=true')
-    module.exit_json(**HealthCheck(module).run())
+    if module.params['targets'] is not None:
+        check_targets(module)   # exits
+    health = HealthCheck(OllamaClient.from_module(module), module.params, module.check_mode, module.warn)
+    try:
+        result = health.run()
+    except HealthCheckFailed as e:
+        module.fail_json(msg=e.msg, changed=False, **e.result)
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == '__main__':

@@ -62,3 +62,14 @@ def test_health_empty_and_bad():
     assert ollama_health_report([], 'gpu01') == []
     with pytest.raises(AnsibleFilterError):
         ollama_health_report({'results': []}, 'gpu01')
+
+
+def test_health_report_marks_instances_without_a_result_skipped():
+    """One ollama_health run with targets that was skipped (check mode) registers no results."""
+    instances = [{'port': 11434}, {'port': 11435}]
+    ok = {'item': {'port': 11434}, 'version': '0.14.1', 'models': ['tiny:latest'], 'failed': False}
+    assert ollama_health_report([ok], 'gpu01', '0.14.1', instances=instances) == [
+        {'instance': 'gpu01:11434', 'version': '0.14.1', 'health': 'ok', 'models': ['tiny:latest']},
+        {'instance': 'gpu01:11435', 'version': '0.14.1', 'health': 'skipped', 'models': []},
+    ]
+    assert [r['health'] for r in ollama_health_report([], 'gpu01', '0.14.1', instances=instances)] == ['skipped'] * 2

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -340,6 +341,213 @@ def test_mutual_tls(run_module, mtls_ollama, pki):
 
 def test_unprintable_api_key_fails_without_showing_it(run_module, healthy):
     result = run_module(ollama_health, {'url': healthy.url, 'api_key': API_KEY + '\nX-Injected: 1'})
+    assert result['failed'] is True
+    assert result['msg'] == ('api_key cannot be sent in an HTTP header: it contains spaces, line breaks, '
+                             'control or non-ASCII characters')
+    assert healthy.requests == []
+
+
+# ---------------------------------------------------------------------------
+# targets: several instances in one run, concurrently
+# ---------------------------------------------------------------------------
+
+@pytest.fixture
+def other_ollama(fake_ollama):
+    """A second fake Ollama server, another instance of the node."""
+    server = type(fake_ollama)()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def executors(monkeypatch):
+    """Records the max_workers of every ThreadPoolExecutor the module makes."""
+    made = []
+
+    class Recording(ollama_health.ThreadPoolExecutor):
+        def __init__(self, max_workers=None, *args, **kwargs):
+            made.append(max_workers)
+            super().__init__(max_workers, *args, **kwargs)
+
+    monkeypatch.setattr(ollama_health, 'ThreadPoolExecutor', Recording)
+    return made
+
+
+def meet_at_root(*servers):
+    """GET / on each server answers only once every server has been asked: the checks must run concurrently."""
+    barrier = threading.Barrier(len(servers), timeout=5)
+
+    def root(request):
+        barrier.wait()
+        return 200, 'Ollama is running'
+    for server in servers:
+        server.routes[('GET', '/')] = root
+
+
+def test_targets_all_ok_concurrently(run_module, healthy, other_ollama, executors):
+    other_ollama.serve_healthy(version='0.14.1', models=['qwen2:7b'], running=[ps_entry('qwen2:7b')])
+    other_ollama.set('POST', '/api/generate', 200, GENERATED)
+    healthy.set('GET', '/api/ps', 200, {'models': [ps_entry('qwen2:7b')]})
+    meet_at_root(healthy, other_ollama)
+    targets = [
+        {'url': healthy.url, 'instance': 'gpu-node-1:11434', 'expect_version': '0.12.3', 'item': {'port': 11434}},
+        {'url': other_ollama.url, 'expect_version': '0.14.1'},
+    ]
+    result = run_module(ollama_health, {'targets': targets, 'expect_models': ['qwen2:7b'], 'smoke_model': 'qwen2:7b',
+                                        'check_gpu_offload': True, 'wait_timeout': 10})
+    assert not result.get('failed'), result['msg']
+    assert result['changed'] is False
+    assert executors == [2]
+    assert 'version' not in result and 'checks' not in result
+    first, second = result['results']
+    assert first['item'] == {'port': 11434}
+    assert first['instance'] == 'gpu-node-1:11434'
+    assert first['version'] == '0.12.3'
+    assert first['models'] == ['llama3.2:latest', 'qwen2:7b']
+    assert second['item'] == targets[1]   # no item: the target itself
+    assert second['instance'] == other_ollama.url
+    assert second['version'] == '0.14.1'
+    assert second['models'] == ['qwen2:7b']
+    for r in (first, second):
+        assert r['failed'] is False and 'msg' not in r
+        assert set(r['checks'].values()) == {'ok'}
+        assert isinstance(r['timings']['ready_s'], float) and isinstance(r['timings']['smoke_s'], float)
+        assert r['gpu_offload']['model'] == 'qwen2:7b'
+    for server in (healthy, other_ollama):
+        assert server.paths() == ['/', '/api/version', '/api/tags', '/api/generate', '/api/ps']
+
+
+def test_targets_one_wrong_version_fails_naming_only_that_instance(run_module, healthy, other_ollama):
+    other_ollama.serve_healthy(version='0.12.3')
+    meet_at_root(healthy, other_ollama)
+    result = run_module(ollama_health, {'targets': [
+        {'url': healthy.url, 'instance': 'gpu-node-1:11434', 'expect_version': '0.12.3', 'item': 11434},
+        {'url': other_ollama.url, 'instance': INSTANCE, 'expect_version': '0.14.1', 'item': 11435},
+    ], 'smoke_model': 'llama3.2'})
+    assert result['failed'] is True
+    assert result['changed'] is False
+    assert result['msg'] == 'instance gpu-node-1:11435: expect_version failed: running 0.12.3, expected 0.14.1'
+    ok, bad = result['results']
+    assert ok['failed'] is False and 'msg' not in ok and ok['item'] == 11434
+    assert ok['checks']['expect_version'] == 'ok' and ok['checks']['smoke_model'] == 'ok'
+    assert bad['failed'] is True and bad['item'] == 11435 and bad['instance'] == INSTANCE
+    assert bad['msg'] == result['msg']
+    assert bad['version'] == '0.12.3'
+    assert bad['checks'] == dict(ready='ok', expect_version='skipped', expect_models='skipped',
+                                 smoke_model='skipped', check_gpu_offload='skipped')
+    assert other_ollama.paths('POST') == []
+
+
+def test_targets_all_failures_in_the_message(run_module, healthy, dead_url):
+    result = run_module(ollama_health, {'targets': [
+        {'url': dead_url, 'instance': 'a'},
+        {'url': healthy.url, 'instance': 'b', 'expect_version': '9.9.9'},
+    ], 'wait_timeout': 0.3, 'interval': 0.1})
+    assert result['failed'] is True
+    a, b = result['results']
+    assert a['msg'].startswith('instance a: ready failed: not ready within 0.3s, last error: ')
+    assert b['msg'] == 'instance b: expect_version failed: running 0.12.3, expected 9.9.9'
+    assert result['msg'] == a['msg'] + ' ' + b['msg']
+
+
+@pytest.mark.parametrize('option', ['instance', 'expect_version'])
+def test_targets_exclude_instance_and_expect_version(run_module, healthy, option):
+    result = run_module(ollama_health, {'targets': [{'url': healthy.url}], option: 'x'})
+    assert result['failed'] is True
+    assert result['msg'] == 'parameters are mutually exclusive: targets|%s' % option
+    assert healthy.requests == []
+
+
+def test_targets_win_over_url(run_module, healthy, dead_url):
+    result = run_module(ollama_health, {'url': dead_url, 'targets': [{'url': healthy.url}], 'wait_timeout': 0.3})
+    assert not result.get('failed'), result['msg']
+    assert result['results'][0]['instance'] == healthy.url
+
+
+@pytest.mark.parametrize('targets, msg', [
+    ([{'url': 'http://127.0.0.1:1'}, {'instance': 'gpu-node-1:11435'}], 'targets[1]: url is required'),
+    ([{'url': ''}], 'targets[0]: url is required'),
+    ([{'url': 'http://127.0.0.1:1', 'port': 11435}],
+     "targets[0]: unknown key 'port' (a target takes: url, instance, expect_version, item)"),
+    ([{'url': 'http://127.0.0.1:1', 'instance': {'name': 'x'}}],
+     "targets[0]: instance must be a string, got dict {'name': 'x'}"),
+], ids=['missing url', 'empty url', 'unknown key', 'not a string'])
+def test_targets_bad_element(run_module, targets, msg):
+    result = run_module(ollama_health, {'targets': targets})
+    assert result['failed'] is True
+    assert result['msg'] == msg
+    assert 'results' not in result
+
+
+def test_targets_numbers_become_strings(run_module, fake_ollama):
+    fake_ollama.serve_healthy(version='0.13')
+    result = run_module(ollama_health, {'targets': [{'url': fake_ollama.url, 'expect_version': 0.13}]})
+    assert not result.get('failed'), result['msg']
+    assert result['results'][0]['checks']['expect_version'] == 'ok'
+
+
+def test_targets_empty_list(run_module, executors):
+    result = run_module(ollama_health, {'targets': []})
+    assert not result.get('failed')
+    assert result['changed'] is False
+    assert result['results'] == []
+    assert executors == []
+
+
+def test_targets_check_mode_skips_smoke_per_target(run_module, healthy, other_ollama):
+    other_ollama.serve_healthy(version='0.12.3', models=['llama3.2:latest'])
+    meet_at_root(healthy, other_ollama)
+    result = run_module(ollama_health, {'targets': [{'url': healthy.url}, {'url': other_ollama.url}],
+                                        'expect_models': ['llama3.2'], 'smoke_model': 'llama3.2',
+                                        'check_gpu_offload': True}, check_mode=True)
+    assert not result.get('failed'), result['msg']
+    for r in result['results']:
+        assert r['checks'] == dict(ready='ok', expect_version='skipped', expect_models='ok',
+                                   smoke_model='skipped (check mode)', check_gpu_offload='skipped (check mode)')
+        assert r['timings']['smoke_s'] is None and r['gpu_offload'] is None
+    for server in (healthy, other_ollama):
+        assert server.paths() == ['/', '/api/version', '/api/tags']
+
+
+def test_targets_smoke_smallest_per_target(run_module, fake_ollama, other_ollama):
+    """Each target picks the smallest model of its own instance."""
+    for server, small in ((fake_ollama, 'tiny:latest'), (other_ollama, 'small:latest')):
+        server.serve_healthy(running=[ps_entry(small, 2_000, 2_000)])
+        server.set('GET', '/api/tags', 200, {'models': [server.tags_entry('big:latest', size=9_000),
+                                                        server.tags_entry(small, size=2_000)]})
+        server.set('POST', '/api/generate', 200, GENERATED)
+    meet_at_root(fake_ollama, other_ollama)
+    result = run_module(ollama_health, {'targets': [{'url': fake_ollama.url}, {'url': other_ollama.url}],
+                                        'smoke_smallest': True, 'check_gpu_offload': True})
+    assert not result.get('failed'), result['msg']
+    assert [r['body']['model'] for r in fake_ollama.requests if r['path'] == '/api/generate'] == ['tiny:latest']
+    assert [r['body']['model'] for r in other_ollama.requests if r['path'] == '/api/generate'] == ['small:latest']
+
+
+def test_targets_warnings_in_target_order(run_module, fake_ollama, other_ollama):
+    for server in (fake_ollama, other_ollama):
+        server.serve_healthy(models=['llama3.2:latest'], running=[ps_entry(size=2_000, size_vram=500)])
+        server.set('POST', '/api/generate', 200, GENERATED)
+    fake_ollama.delay = 0.2   # the first target finishes last
+    result = run_module(ollama_health, {'targets': [{'url': fake_ollama.url, 'instance': 'first'},
+                                                    {'url': other_ollama.url, 'instance': 'second'}],
+                                        'smoke_model': 'llama3.2', 'check_gpu_offload': True})
+    assert not result.get('failed'), result['msg']
+    assert result['warnings'] == [
+        'instance %s: model llama3.2 is only partly on the GPU (500 of 2000 bytes in VRAM)' % name
+        for name in ('first', 'second')]
+
+
+def test_targets_at_most_16_at_once(run_module, healthy, executors):
+    result = run_module(ollama_health, {'targets': [{'url': healthy.url, 'item': i} for i in range(20)]})
+    assert not result.get('failed'), result['msg']
+    assert executors == [16]
+    assert [r['item'] for r in result['results']] == list(range(20))
+
+
+def test_targets_client_error_fails_like_a_single_instance(run_module, healthy):
+    result = run_module(ollama_health, {'targets': [{'url': healthy.url}], 'api_key': API_KEY + '\nX-Injected: 1'})
     assert result['failed'] is True
     assert result['msg'] == ('api_key cannot be sent in an HTTP header: it contains spaces, line breaks, '
                              'control or non-ASCII characters')

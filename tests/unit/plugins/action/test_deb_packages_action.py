@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpufleet maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The action plugin of gpufleet.ollama.deb_packages: apt runs only for what the module lists missing."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+from ansible_collections.gpufleet.ollama.plugins.action import deb_packages
+
+
+def run_action(args, probe, applied=None):
+    action = deb_packages.ActionModule.__new__(deb_packages.ActionModule)
+    action._task = mock.Mock(args=args)
+    calls = []
+
+    def execute(module_name, module_args, task_vars):
+        calls.append((module_name, module_args))
+        return dict(probe) if module_name == deb_packages.MODULE else dict(applied)
+
+    action._execute_module = execute
+    with mock.patch.object(deb_packages.ActionBase, 'run', return_value={}):
+        return action.run(task_vars={}), calls
+
+
+def test_nothing_missing_runs_no_apt():
+    result, calls = run_action(dict(name=['nginx'], update_cache=True),
+                               dict(changed=False, installed={'nginx': '1'}, missing=[]))
+    assert [c[0] for c in calls] == [deb_packages.MODULE]
+    assert result['changed'] is False and result['missing'] == []
+
+
+def test_apt_installs_only_what_is_missing_with_the_tasks_options():
+    result, calls = run_action(dict(name=['nginx', 'libnginx-mod-http-js'], update_cache=True, cache_valid_time=3600,
+                                    policy_rc_d=101),
+                               dict(changed=False, installed={'nginx': '1'}, missing=['libnginx-mod-http-js']),
+                               dict(changed=True, cache_updated=True))
+    assert calls[1] == ('ansible.builtin.apt', dict(name=['libnginx-mod-http-js'], state='present', update_cache=True,
+                                                    cache_valid_time=3600, policy_rc_d=101))
+    assert result['changed'] is True and result['missing'] == ['libnginx-mod-http-js']
+    assert result['installed'] == {'nginx': '1'}
+
+
+def test_apt_options_left_out_when_not_asked():
+    assert deb_packages.apt_args(dict(name=['x'], update_cache=False, cache_valid_time=3600), ['x']) == \
+        dict(name=['x'], state='present')
+
+
+def test_a_failed_probe_is_returned_as_it_is():
+    result, calls = run_action(dict(name=['nginx']), dict(failed=True, msg='deb_packages: dpkg-query is not on this host'))
+    assert len(calls) == 1 and result['failed'] and 'dpkg-query' in result['msg']
