@@ -96,7 +96,7 @@ FORMAT = '${Package}\t${db:Status-Abbrev}\t${Version}\n'
 
 def split_spec(spec):
     """'nginx:amd64=1.2*' -> ('nginx', '1.2*'); the architecture is not part of dpkg's ${Package}."""
-    name, _, version = spec.partition('=')
+    name, version = spec.partition('=')[::2]
     return name.partition(':')[0].strip(), version.strip()
 
 
