@@ -38,9 +38,7 @@ class ActionModule(ActionBase):
         result.update(probe)
         if probe.get('failed') or not probe.get('missing'):
             return result
-        applied = self._execute_module(module_name=APT, module_args=apt_args(args, probe['missing']),
-                                       task_vars=task_vars)
-        installed, missing = result['installed'], result['missing']
-        result.update(applied)
-        result.update(installed=installed, missing=missing)
+        result.update(self._execute_module(module_name=APT, module_args=apt_args(args, probe['missing']),
+                                           task_vars=task_vars))
+        result.update(installed=probe['installed'], missing=probe['missing'])   # apt's result has neither
         return result

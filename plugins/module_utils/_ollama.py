@@ -164,11 +164,12 @@ class OllamaClient:
             raise OllamaError('client_key %s is set without client_cert' % client_key, permanent=True)
 
     @classmethod
-    def from_module(cls, module):
-        """A client from the OLLAMA_COMMON_ARGS parameters; fails the module when they are unusable."""
+    def from_module(cls, module, url=None):
+        """A client from the OLLAMA_COMMON_ARGS parameters (with another ``url`` when given); fails the module when
+        they are unusable."""
         p = module.params
         try:
-            return cls(p['url'], p['timeout'], validate_certs=p['validate_certs'], ca_path=p['ca_path'],
+            return cls(url or p['url'], p['timeout'], validate_certs=p['validate_certs'], ca_path=p['ca_path'],
                        client_cert=p['client_cert'], client_key=p['client_key'], api_key=p['api_key'])
         except OllamaError as e:
             module.fail_json(msg=str(e))

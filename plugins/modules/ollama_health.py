@@ -543,12 +543,7 @@ def check_targets(module):
     checks = []
     for target, own in zip(p['targets'], parsed):
         params = dict(p, **own)
-        try:   # as OllamaClient.from_module(), with the target's url
-            client = OllamaClient(params['url'], p['timeout'], validate_certs=p['validate_certs'], ca_path=p['ca_path'],
-                                  client_cert=p['client_cert'], client_key=p['client_key'], api_key=p['api_key'])
-        except OllamaError as e:
-            module.fail_json(msg=str(e))
-        checks.append((target, client, params, []))
+        checks.append((target, OllamaClient.from_module(module, url=params['url']), params, []))
 
     def check_one(check):
         target, client, params, warnings = check
