@@ -83,9 +83,10 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.gpufleet.ollama.plugins.module_utils._modelfile import ModelfileError, parse_modelfile
-from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import normalize_model_name
-from ansible_collections.gpufleet.ollama.plugins.module_utils._store import StoreError, name_parts
+from ansible_collections.gpufleet.ollama.plugins.module_utils._names import normalize_model_name
+
+# _store and _modelfile are imported by the function that uses them: every task's worker process imports all of
+# the collection's filters, and compiling those two files cost each of them about 10 ms (docs/performance.md).
 
 KEYS = {
     'bundle': {'name', 'state', 'source'},
@@ -97,6 +98,7 @@ SOURCES = ('bundle', 'gguf', 'from')
 
 def name_problem(text):
     """None when ``text`` is a valid Ollama model name (types/model/name.go rules), else why not."""
+    from ansible_collections.gpufleet.ollama.plugins.module_utils._store import StoreError, name_parts
     if not isinstance(text, str) or not text.strip():
         return 'a model name must be a non-empty string'
     try:
@@ -122,6 +124,8 @@ def _normal(entry, canonical):
 
 
 def _entry_problems(where, entry):
+    """The problems of one ollama_models entry."""
+    from ansible_collections.gpufleet.ollama.plugins.module_utils._modelfile import ModelfileError, parse_modelfile
     problems = []
     source = entry.get('source') or ('gguf' if 'gguf' in entry else 'from' if 'from' in entry else 'bundle')
     if source not in SOURCES:

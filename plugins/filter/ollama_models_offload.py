@@ -42,7 +42,7 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import same_model
+from ansible_collections.gpufleet.ollama.plugins.module_utils._names import same_model
 
 
 def ollama_models_offload(rows, results):

@@ -27,7 +27,7 @@ import tempfile
 
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import OllamaError
+from ansible_collections.gpufleet.ollama.plugins.module_utils._names import OllamaError
 from ansible_collections.gpufleet.ollama.plugins.module_utils._store import sha256_file
 
 # parser.go isValidCommand

@@ -6,13 +6,13 @@
 
 Not a public API: names and signatures may change without notice.
 
-- OllamaError: the one exception type raised by everything here.
 - OllamaClient: a small JSON client for the Ollama HTTP API (ansible's urls.Request, no streamed answers;
   blob uploads stream the file), over http or https (validate_certs, ca_path, client_cert/client_key)
   with an optional bearer API key.
 - read_store(): lists a model store from disk the way GET /api/tags does.
 - CommandRunner / command_runner(): argv-list commands in the C locale, never a shell.
-- normalize_model_name() / same_model(): model name handling.
+- OllamaError, normalize_model_name() / same_model() (from _names, which has no HTTP client: the
+  controller's filters import it).
 """
 
 from __future__ import annotations
@@ -32,10 +32,18 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import Request, make_context
 
+from ansible_collections.gpufleet.ollama.plugins.module_utils._names import (  # noqa: F401 (this file's API)
+    DEFAULT_HOST,
+    DEFAULT_NAMESPACE,
+    DEFAULT_TAG,
+    OllamaError,
+    blob_path as _blob_path,
+    display_name,
+    normalize_model_name,
+    same_model,
+)
+
 DEFAULT_URL = 'http://127.0.0.1:11434'
-DEFAULT_HOST = 'registry.ollama.ai'
-DEFAULT_NAMESPACE = 'library'
-DEFAULT_TAG = 'latest'
 
 # Matches plugins/doc_fragments/ollama.py; the names are those of ansible's url_argument_spec().
 OLLAMA_COMMON_ARGS = dict(
@@ -54,63 +62,6 @@ OLLAMA_COMMON_REQUIRED_BY = dict(client_key=['client_cert'])
 REDACTED = '********'
 
 C_LOCALE = {'LANG': 'C', 'LC_ALL': 'C', 'LC_MESSAGES': 'C'}
-
-
-class OllamaError(Exception):
-    """Any failure talking to Ollama, reading its store or running a command.
-
-    ``status`` is the HTTP status of the answer, or None when no HTTP answer
-    arrived at all (connection refused, timeout, DNS, TLS ...).
-
-    ``permanent`` means that trying again cannot help: the server's TLS
-    certificate failed verification, a CA or client certificate file cannot be
-    loaded, or the server refused the credentials (HTTP 401/403).
-    """
-
-    def __init__(self, msg, status=None, permanent=False):
-        super().__init__(msg)
-        self.status = status
-        self.permanent = permanent
-
-    @property
-    def unreachable(self):
-        """No HTTP answer, for a reason that may go away (refused, timeout, dropped); not a TLS/credential problem."""
-        return self.status is None and not self.permanent
-
-
-# ---------------------------------------------------------------------------
-# Model names
-# ---------------------------------------------------------------------------
-
-def normalize_model_name(name):
-    """Return the display form of a model name, with the tag always present.
-
-    ``llama3.2`` -> ``llama3.2:latest``;
-    ``registry.ollama.ai/library/qwen2:7b`` -> ``qwen2:7b``;
-    ``myorg/foo`` -> ``myorg/foo:latest``. The case is kept (see same_model()).
-    """
-    parts = name.strip().split('/')
-    if ':' not in parts[-1]:
-        parts[-1] += ':' + DEFAULT_TAG
-    if len(parts) == 3 and parts[0].lower() == DEFAULT_HOST:
-        parts = parts[1:]
-    if len(parts) == 2 and parts[0].lower() == DEFAULT_NAMESPACE:
-        parts = parts[1:]
-    return '/'.join(parts)
-
-
-def same_model(a, b):
-    """Compare two model names the way Ollama looks them up: normalised, case-insensitive."""
-    return normalize_model_name(a).lower() == normalize_model_name(b).lower()
-
-
-def display_name(host, namespace, model, tag):
-    """Shortest display name, like Ollama's Name.DisplayShortest()."""
-    if host.lower() != DEFAULT_HOST:
-        return '%s/%s/%s:%s' % (host, namespace, model, tag)
-    if namespace.lower() != DEFAULT_NAMESPACE:
-        return '%s/%s:%s' % (namespace, model, tag)
-    return '%s:%s' % (model, tag)
 
 
 # ---------------------------------------------------------------------------
@@ -366,8 +317,6 @@ class OllamaClient:
 # Model store on disk
 # ---------------------------------------------------------------------------
 
-def _blob_path(models_dir, digest):
-    return os.path.join(models_dir, 'blobs', digest.replace(':', '-', 1))
 
 
 def _read_manifest(models_dir, path, name):

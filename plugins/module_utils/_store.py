@@ -27,11 +27,11 @@ import shutil
 
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import (
+from ansible_collections.gpufleet.ollama.plugins.module_utils._names import (
     DEFAULT_HOST,
     DEFAULT_NAMESPACE,
     OllamaError,
-    _blob_path,
+    blob_path as _blob_path,
     display_name,
     normalize_model_name,
 )
