@@ -11,8 +11,11 @@ short_description: Read what a node has of its Ollama install, in one run
 description:
   - Reads, without changing anything, what the C(gpufleet.ollama.ollama) role needs to know about a node before it
     changes it - whether a release is installed and the sha256 of the archive it came from, the releases installed
-    under the install root, the model store path the instances were configured with, and which groups exist.
-  - One remote run instead of a C(stat), two C(slurp), a C(getent) and a C(find) (docs/performance.md).
+    under the install root, the model store path the instances were configured with, which groups exist, where
+    some links point, the service account, and whether that account can use the model store.
+  - One remote run instead of a C(stat), two C(slurp), a C(getent), a C(find), a C(user) and a C(runuser) check
+    (docs/performance.md). What it reports lets the role skip a run whose outcome is already known; a stale or
+    unknown answer only makes the role do the real work.
 version_added: 0.3.0
 author:
   - gpufleet maintainers (@gpufleet)
@@ -40,6 +43,19 @@ options:
     type: list
     elements: str
     default: []
+  links:
+    description: Paths whose link target to read; RV(links) maps each to its target.
+    type: list
+    elements: path
+    default: []
+  user:
+    description: The service account to describe in RV(user).
+    type: str
+  store:
+    description:
+      - The model store; RV(store_usable) says whether O(user) can reach, list and write it, as the mode bits of
+        the store and of every directory above it say.
+    type: path
 seealso:
   - module: gpufleet.ollama.ollama_store_info
 """
@@ -88,11 +104,48 @@ groups_present:
   type: list
   elements: str
   sample: [ollama, video]
+links:
+  description: Each path of O(links) with its link target, empty when it is not a link or does not exist.
+  returned: always
+  type: dict
+  sample: {/opt/ollama/current: 0.14.1, /usr/local/bin/ollama: /opt/ollama/current/bin/ollama}
+user:
+  description: The account O(user) (empty without O(user)).
+  returned: always
+  type: dict
+  contains:
+    exists:
+      description: Whether the account exists.
+      type: bool
+    home:
+      description: Its home directory.
+      type: str
+    shell:
+      description: Its login shell.
+      type: str
+    group:
+      description: The name of its primary group.
+      type: str
+    groups:
+      description: The groups that list it as a member (its supplementary groups), sorted.
+      type: list
+      elements: str
+  sample: {exists: true, home: /var/lib/ollama, shell: /usr/sbin/nologin, group: ollama, groups: [render, video]}
+store_usable:
+  description:
+    - Whether O(user) may traverse every directory above O(store) and list, enter and write O(store), from the
+      owner, group and other bits of each. C(false) when either does not exist, and when a directory on the way
+      carries a POSIX ACL (the mode bits do not tell then) - the caller checks for real in those cases.
+  returned: always
+  type: bool
+  sample: true
 """
 
 import grp
 import os
+import pwd
 import re
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -129,6 +182,77 @@ def groups_present(names):
     return present
 
 
+def read_links(paths):
+    links = {}
+    for path in paths:
+        try:
+            links[path] = os.readlink(path)
+        except OSError:
+            links[path] = ''
+    return links
+
+
+def describe_user(name):
+    if not name:
+        return {}
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        return dict(exists=False, home='', shell='', group='', groups=[])
+    try:
+        primary = grp.getgrgid(entry.pw_gid).gr_name
+    except KeyError:
+        primary = str(entry.pw_gid)
+    return dict(exists=True, home=entry.pw_dir, shell=entry.pw_shell, group=primary,
+                groups=sorted(g.gr_name for g in grp.getgrall() if name in g.gr_mem))
+
+
+def has_acl(path):
+    try:
+        return 'system.posix_acl_access' in os.listxattr(path, follow_symlinks=True)
+    except OSError:
+        return False
+
+
+def allowed(st, uid, gids, want):
+    """Whether the mode bits of st grant uid (in gids) every bit of want (r=4, w=2, x=1), as the kernel decides
+    without ACLs: the owner class when uid owns it, else the group class when a gid matches, else other."""
+    if uid == 0:
+        return not (want & 1) or stat.S_ISDIR(st.st_mode) or bool(st.st_mode & 0o111)
+    if st.st_uid == uid:
+        bits = (st.st_mode >> 6) & 7
+    elif st.st_gid in gids:
+        bits = (st.st_mode >> 3) & 7
+    else:
+        bits = st.st_mode & 7
+    return bits & want == want
+
+
+def store_usable(path, name):
+    """Whether the account name may traverse every directory above path and list, enter and write path."""
+    if not path or not name:
+        return False
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        return False
+    gids = {entry.pw_gid} | {g.gr_gid for g in grp.getgrall() if name in g.gr_mem}
+    path = os.path.realpath(path)
+    parts = [path]
+    while parts[-1] != os.path.dirname(parts[-1]):
+        parts.append(os.path.dirname(parts[-1]))
+    for index, part in enumerate(parts):
+        try:
+            st = os.stat(part)
+        except OSError:
+            return False
+        if not stat.S_ISDIR(st.st_mode) or has_acl(part):
+            return False
+        if not allowed(st, entry.pw_uid, gids, 7 if index == 0 else 1):
+            return False
+    return True
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -136,6 +260,9 @@ def main():
             version=dict(type='str', required=True),
             state_dir=dict(type='path'),
             groups=dict(type='list', elements='str', default=[]),
+            links=dict(type='list', elements='path', default=[]),
+            user=dict(type='str'),
+            store=dict(type='path'),
         ),
         supports_check_mode=True,
     )
@@ -151,6 +278,9 @@ def main():
             versions=installed_versions(root),
             models_dir_record=read_record(os.path.join(state_dir, 'models_dir')) if state_dir else '',
             groups_present=groups_present(module.params['groups']),
+            links=read_links(module.params['links']),
+            user=describe_user(module.params['user']),
+            store_usable=store_usable(module.params['store'], module.params['user']),
         )
     except OSError as e:
         module.fail_json(msg='ollama_node_info: cannot read %s: %s' % (e.filename or root, e.strerror or e))

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import grp
 import os
+import pwd
+import stat
+
+import pytest
 
 from ansible_collections.gpufleet.ollama.plugins.modules import ollama_node_info
 
@@ -67,3 +71,64 @@ def test_lists_only_the_groups_that_exist(run_module, tmp_path):
 def test_refuses_a_version_that_is_not_a_release_number(run_module, tmp_path):
     result = run_module(ollama_node_info, dict(install_root=str(tmp_path), version='../etc'))
     assert result['failed'] and "version '../etc' is not a release number" in result['msg']
+
+
+def test_reads_where_links_point(run_module, tmp_path):
+    os.symlink('0.14.1', str(tmp_path / 'current'))
+    (tmp_path / 'plain').write_text('x')
+    paths = [str(tmp_path / 'current'), str(tmp_path / 'plain'), str(tmp_path / 'missing')]
+    result = run_module(ollama_node_info, dict(install_root=str(tmp_path), version='0.14.1', links=paths))
+    assert result['links'] == {paths[0]: '0.14.1', paths[1]: '', paths[2]: ''}
+
+
+def test_describes_the_service_account(run_module, tmp_path):
+    nobody = pwd.getpwnam('nobody')
+    result = run_module(ollama_node_info, dict(install_root=str(tmp_path), version='0.14.1', user='nobody'))
+    assert result['user']['exists'] is True
+    assert result['user']['home'] == nobody.pw_dir and result['user']['shell'] == nobody.pw_shell
+    assert result['user']['group'] == grp.getgrgid(nobody.pw_gid).gr_name
+    assert result['user']['groups'] == sorted(g.gr_name for g in grp.getgrall() if 'nobody' in g.gr_mem)
+    missing = run_module(ollama_node_info, dict(install_root=str(tmp_path), version='0.14.1',
+                                                user='gpufleet-no-such-user'))
+    assert missing['user'] == {'exists': False, 'home': '', 'shell': '', 'group': '', 'groups': []}
+    assert missing['store_usable'] is False
+
+
+@pytest.fixture
+def traversable(tmp_path):
+    """tmp_path with o+x on every directory above it (pytest's own are 0700), put back afterwards."""
+    changed = []
+    for parent in tmp_path.parents:
+        mode = parent.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            os.chmod(str(parent), stat.S_IMODE(mode) | stat.S_IXOTH)
+            changed.append((parent, stat.S_IMODE(mode)))
+    os.chmod(str(tmp_path), 0o755)
+    yield tmp_path
+    for parent, mode in changed:
+        os.chmod(str(parent), mode)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason='needs root to give a directory to another user')
+def test_says_whether_the_account_can_use_the_store(run_module, traversable):
+    nobody = pwd.getpwnam('nobody')
+    above, store = traversable / 'srv', traversable / 'srv' / 'models'
+    store.mkdir(parents=True)
+    os.chmod(str(above), 0o755)
+
+    def usable():
+        return run_module(ollama_node_info, dict(install_root=str(traversable), version='0.14.1', user='nobody',
+                                                 store=str(store)))['store_usable']
+
+    os.chmod(str(store), 0o755)
+    assert usable() is False                       # root's, not writable by others
+    os.chown(str(store), nobody.pw_uid, nobody.pw_gid)
+    assert usable() is True                        # its own
+    os.chmod(str(above), 0o750)
+    assert usable() is False                       # a directory above it not traversable (ollama/ollama #2147)
+    os.chown(str(above), 0, nobody.pw_gid)
+    assert usable() is True                        # traversable through the group
+    os.chmod(str(store), 0o500)
+    assert usable() is False                       # its own, but not writable
+    assert run_module(ollama_node_info, dict(install_root=str(traversable), version='0.14.1', user='nobody',
+                                             store=str(traversable / 'absent')))['store_usable'] is False
