@@ -2,12 +2,15 @@
 # Copyright (c) 2026, gpufleet maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Action plugin of gpufleet.ollama.deb_packages: the module reads dpkg's database (one light remote run), and
+"""Action plugin of gpufleet.ollama.deb_packages: nothing runs on the host when ``installed`` (a recent read such as
+host_probe's) already shows every package; otherwise the module reads dpkg's database (one light remote run), and
 ansible.builtin.apt runs only for the packages it lists missing."""
 
 from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
+
+from ansible_collections.gpufleet.ollama.plugins.module_utils._deb import missing_packages, split_spec
 
 MODULE = 'gpufleet.ollama.deb_packages'
 APT = 'ansible.builtin.apt'
@@ -34,6 +37,13 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
         args = dict(self._task.args)
+        known = args.pop('installed', None)
+        specs = [s for s in args.get('name') or [] if isinstance(s, str) and s.strip()]
+        if isinstance(known, dict) and specs and not missing_packages(specs, known):
+            names = {split_spec(s)[0] for s in specs}
+            result.update(changed=False, missing=[], installed={n: known[n] for n in sorted(names)},
+                          msg='every package is installed, as the read given in installed shows')
+            return result
         probe = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
         result.update(probe)
         if probe.get('failed') or not probe.get('missing'):

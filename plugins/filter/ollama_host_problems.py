@@ -101,11 +101,9 @@ options:
 
 EXAMPLES = r"""
 - name: Read this host's addresses
-  ansible.builtin.command:
-    cmd: ip -j addr show
-  register: __site_ip_addr
-  changed_when: false
-  check_mode: false
+  gpufleet.ollama.host_probe:
+    parts: [addresses]
+  register: __site_probe
 
 - name: Check the addresses and ports the site puts on this GPU node
   ansible.builtin.assert:
@@ -115,7 +113,7 @@ EXAMPLES = r"""
   vars:
     __site_host_problems: >-
       {{ {'host': inventory_hostname,
-          'addresses': __site_ip_addr.stdout | from_json,
+          'addresses': __site_probe.addresses,
           'addresses_to_own': [
             {'variable': 'ollama_bind_address', 'address': ollama_bind_address, 'loopback_ok': false},
             {'variable': 'ollama_models_peer_address', 'address': ollama_models_peer_address, 'loopback_ok': false}],

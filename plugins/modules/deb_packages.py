@@ -55,7 +55,15 @@ options:
       - Exit status of C(policy-rc.d) while apt installs, for example V(101) so that a package does not start its
         service before the role has written its configuration. Not set - the host's own policy.
     type: int
+  installed:
+    description:
+      - What a recent read of the host says is installed, a mapping of package to version - the C(packages) of
+        M(gpufleet.ollama.host_probe), which C(site.yml) reads in its first play. When it shows every package of
+        O(name) at its pin, the task ends there without a run on the host; otherwise the host is read as usual.
+      - Handled by the action plugin. It can only save a run - a package it wrongly shows missing is read again.
+    type: dict
 seealso:
+  - module: gpufleet.ollama.host_probe
   - module: ansible.builtin.apt
 """
 
@@ -87,37 +95,9 @@ missing:
   sample: ["libnginx-mod-http-js"]
 """
 
-import fnmatch
-
 from ansible.module_utils.basic import AnsibleModule
 
-FORMAT = '${Package}\t${db:Status-Abbrev}\t${Version}\n'
-
-
-def split_spec(spec):
-    """'nginx:amd64=1.2*' -> ('nginx', '1.2*'); the architecture is not part of dpkg's ${Package}."""
-    name, version = spec.partition('=')[::2]
-    return name.partition(':')[0].strip(), version.strip()
-
-
-def parse_dpkg(stdout):
-    """dpkg-query's lines -> {package: version} for the packages installed (status ii, hi)."""
-    installed = {}
-    for line in stdout.splitlines():
-        fields = line.split('\t')
-        if len(fields) == 3 and fields[1][1:2] == 'i':
-            installed[fields[0]] = fields[2]
-    return installed
-
-
-def missing_packages(specs, installed):
-    missing = []
-    for spec in specs:
-        name, version = split_spec(spec)
-        have = installed.get(name)
-        if have is None or version and not fnmatch.fnmatchcase(have, version):
-            missing.append(spec)
-    return missing
+from ansible_collections.gpufleet.ollama.plugins.module_utils._deb import DPKG_FORMAT, missing_packages, parse_dpkg, split_spec
 
 
 def main():
@@ -127,6 +107,7 @@ def main():
             update_cache=dict(type='bool', default=False),
             cache_valid_time=dict(type='int', default=0),
             policy_rc_d=dict(type='int'),
+            installed=dict(type='dict'),   # the action plugin's: it never reaches the host
         ),
         supports_check_mode=True,
     )
@@ -138,7 +119,7 @@ def main():
     if dpkg_query is None:
         module.fail_json(msg='deb_packages: dpkg-query is not on this host; the module is for Debian and derivatives')
     # rc 1: some package is unknown to dpkg (it says so on stderr); the others are still listed
-    rc, out, err = module.run_command([dpkg_query, '--show', '--showformat=' + FORMAT] + names,
+    rc, out, err = module.run_command([dpkg_query, '--show', '--showformat=' + DPKG_FORMAT] + names,
                                       environ_update=dict(LC_ALL='C'))
     if rc not in (0, 1):
         module.fail_json(msg='deb_packages: dpkg-query --show %s failed (exit %d): %s' % (' '.join(names), rc, err.strip()))

@@ -51,3 +51,20 @@ def test_apt_options_left_out_when_not_asked():
 def test_a_failed_probe_is_returned_as_it_is():
     result, calls = run_action(dict(name=['nginx']), dict(failed=True, msg='deb_packages: dpkg-query is not on this host'))
     assert len(calls) == 1 and result['failed'] and 'dpkg-query' in result['msg']
+
+
+def test_a_read_that_shows_every_package_at_its_pin_runs_nothing_on_the_host():
+    known = {'nginx': '1.22.1-9', 'libnginx-mod-http-js': '0.7.10-1', 'curl': '7.88'}
+    result, calls = run_action(dict(name=['nginx=1.22.*', 'libnginx-mod-http-js:amd64'], installed=known), {})
+    assert calls == []
+    assert result['changed'] is False and result['missing'] == []
+    assert result['installed'] == {'nginx': '1.22.1-9', 'libnginx-mod-http-js': '0.7.10-1'}
+
+
+def test_a_read_that_misses_a_package_or_its_pin_reads_the_host_without_passing_the_read_on():
+    for known in ({'nginx': '1.22.1-9'}, {'nginx': '1.20.0-1', 'libnginx-mod-http-js': '0.7.10-1'}):
+        result, calls = run_action(dict(name=['nginx=1.22.*', 'libnginx-mod-http-js'], installed=known),
+                                   dict(changed=False, installed={'nginx': '1.22.1-9', 'libnginx-mod-http-js': '0.7.10-1'},
+                                        missing=[]))
+        assert calls == [(deb_packages.MODULE, dict(name=['nginx=1.22.*', 'libnginx-mod-http-js']))]
+        assert result['missing'] == []

@@ -41,7 +41,7 @@ def test_asks_dpkg_once_for_every_name(run_module):
             mock.patch.object(AnsibleModule, 'run_command', autospec=True,
                               return_value=(1, DPKG, 'dpkg-query: no packages found matching rsync\n')) as run:
         result = run_module(deb_packages, dict(name=['rsync', 'nginx=1.22.*', 'nftables']))
-    run.assert_called_once_with(mock.ANY, ['/usr/bin/dpkg-query', '--show', '--showformat=' + deb_packages.FORMAT,
+    run.assert_called_once_with(mock.ANY, ['/usr/bin/dpkg-query', '--show', '--showformat=' + deb_packages.DPKG_FORMAT,
                                            'nftables', 'nginx', 'rsync'], environ_update={'LC_ALL': 'C'})
     assert result['changed'] is False
     assert result['installed'] == {'nginx': '1.22.1-9'}

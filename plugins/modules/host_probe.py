@@ -1,0 +1,170 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpufleet maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: host_probe
+short_description: Read a host's addresses, packages, services and nftables tables in one run
+description:
+  - Reads, without changing anything, what the roles of the collection would otherwise read task by task - the
+    host's addresses (C(ip -j addr show)), the Debian packages installed (C(dpkg-query)), the state of every
+    systemd service it has loaded (C(systemctl show)) and the nftables tables (C(nft list tables)).
+  - C(site.yml) and C(upgrade.yml) run it in their first play (it is how they reach each host) and register it as
+    C(gpufleet_host_probe). The roles use it only to leave out a run whose outcome it already shows - a package
+    installed (M(gpufleet.ollama.deb_packages) O(gpufleet.ollama.deb_packages#module:installed)), a service
+    active and enabled, a table loaded; anything it does not show is read again or done as usual, so a stale
+    read costs a run, never a skipped change.
+  - A part whose tool is missing or refuses the user (C(nft) wants root) is left out of RV(probed) and comes back
+    empty; only O(parts=addresses) is required to work.
+version_added: 0.3.0
+author:
+  - gpufleet maintainers (@gpufleet)
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; it behaves the same in check mode.
+  diff_mode:
+    support: none
+    description: The module changes nothing, so there is no diff.
+options:
+  parts:
+    description: What to read.
+    type: list
+    elements: str
+    choices: [addresses, packages, units, nft_tables]
+    default: [addresses, packages, units, nft_tables]
+seealso:
+  - module: gpufleet.ollama.deb_packages
+"""
+
+EXAMPLES = r"""
+- name: Reach the host and read what the roles would read task by task
+  gpufleet.ollama.host_probe:
+  register: gpufleet_host_probe
+
+- name: Run the service only when the read does not show it active and enabled
+  ansible.builtin.systemd_service:
+    name: nginx.service
+    state: started
+    enabled: true
+  when: >-
+    gpufleet_host_probe.units['nginx.service'] | default({}) != {'active': 'active', 'enabled': 'enabled'}
+"""
+
+RETURN = r"""
+probed:
+  description: The parts that were read; a part left out could not be read and is empty.
+  returned: always
+  type: list
+  elements: str
+  sample: [addresses, packages, units, nft_tables]
+addresses:
+  description: The host's interfaces and addresses, as C(ip -j addr show) prints them.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{ifname: eth0, addr_info: [{family: inet, local: 10.0.0.5, prefixlen: 24}]}]
+packages:
+  description: Every installed package (dpkg status C(ii) or C(hi)) with its version.
+  returned: always
+  type: dict
+  sample: {nginx: 1.22.1-9, rsync: 3.2.7-1}
+units:
+  description:
+    - Every systemd service loaded or installed, with its active state (C(active), C(inactive), C(failed), ...)
+      and its unit file state (C(enabled), C(disabled), C(static), ...; empty for a unit without a file).
+  returned: always
+  type: dict
+  sample: {nginx.service: {active: active, enabled: enabled}}
+nft_tables:
+  description: The nftables tables, as C(family name).
+  returned: always
+  type: list
+  elements: str
+  sample: [inet gpufleet_ollama]
+"""
+
+import json
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gpufleet.ollama.plugins.module_utils._deb import DPKG_FORMAT, parse_dpkg
+
+PARTS = ['addresses', 'packages', 'units', 'nft_tables']
+C_LOCALE = dict(LANG='C', LC_ALL='C', LC_MESSAGES='C')
+
+
+def parse_units(stdout):
+    """`systemctl show --property=Id,ActiveState,UnitFileState` of several units -> {unit: {active, enabled}}."""
+    units = {}
+    for block in stdout.split('\n\n'):
+        props = dict(line.partition('=')[::2] for line in block.splitlines() if '=' in line)
+        if props.get('Id', '').endswith('.service'):
+            units[props['Id']] = dict(active=props.get('ActiveState', ''), enabled=props.get('UnitFileState', ''))
+    return units
+
+
+def parse_tables(stdout):
+    """`nft list tables` -> ['inet gpufleet_ollama', ...]."""
+    return [' '.join(line.split()[1:3]) for line in stdout.splitlines() if line.startswith('table ')]
+
+
+class Probe:
+
+    def __init__(self, module):
+        self.module = module
+
+    def run(self, tool, *args):
+        """(rc, stdout) of a tool on the host, rc None when it is not installed."""
+        path = self.module.get_bin_path(tool)
+        if path is None:
+            return None, ''
+        rc, out, dummy = self.module.run_command([path] + list(args), environ_update=C_LOCALE)
+        return rc, out
+
+    def addresses(self):
+        rc, out = self.run('ip', '-j', 'addr', 'show')
+        if rc != 0:
+            self.module.fail_json(msg='host_probe: `ip -j addr show` %s on this host; the site checks the addresses '
+                                      'each role binds against them (install iproute2)'
+                                      % ('is not available' if rc is None else 'failed (exit %d)' % rc))
+        try:
+            return json.loads(out or '[]')
+        except ValueError as e:
+            self.module.fail_json(msg='host_probe: `ip -j addr show` printed no JSON: %s' % e)
+
+    def packages(self):
+        rc, out = self.run('dpkg-query', '--show', '--showformat=' + DPKG_FORMAT)
+        return None if rc != 0 else parse_dpkg(out)
+
+    def units(self):
+        # every service systemd has loaded (`list-unit-files` would add the others, at half a second a host)
+        rc, out = self.run('systemctl', 'show', '--type=service', '--property=Id,ActiveState,UnitFileState', '*')
+        return None if rc != 0 else parse_units(out)
+
+    def nft_tables(self):
+        rc, out = self.run('nft', 'list', 'tables')
+        return None if rc != 0 else parse_tables(out)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(parts=dict(type='list', elements='str', choices=PARTS, default=PARTS)),
+        supports_check_mode=True,
+    )
+    probe = Probe(module)
+    result = dict(changed=False, probed=[], addresses=[], packages={}, units={}, nft_tables=[])
+    for part in PARTS:
+        if part in module.params['parts']:
+            value = getattr(probe, part)()
+            if value is not None:
+                result[part] = value
+                result['probed'].append(part)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

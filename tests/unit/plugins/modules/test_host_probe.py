@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpufleet maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""gpufleet.ollama.host_probe: one read of addresses, packages, services and nftables tables."""
+
+from __future__ import annotations
+
+import json
+from unittest import mock
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gpufleet.ollama.plugins.modules import host_probe
+
+ADDR = [{'ifname': 'eth0', 'addr_info': [{'family': 'inet', 'local': '10.0.0.5', 'prefixlen': 24}]}]
+DPKG = 'nginx\tii \t1.22.1-9\nnftables\trc \t1.0.6-2\nrsync\thi \t3.2.7-1\n'
+# systemctl show --type=service --property=Id,ActiveState,UnitFileState '*'
+UNITS = ('Id=nginx.service\nActiveState=active\nUnitFileState=enabled\n\n'
+         'Id=ollama@11434.service\nActiveState=failed\nUnitFileState=enabled\n\n'
+         'Id=keepalived.service\nActiveState=inactive\nUnitFileState=disabled\n\n'
+         'Id=ssh.socket\nActiveState=active\nUnitFileState=enabled\n')
+NFT = 'table ip nat\ntable inet gpufleet_ollama\n'
+
+
+def fake_host(missing=(), failing=()):
+    """run_command answers as a host would; tools in missing are not installed, those in failing exit 1."""
+    def get_bin_path(self, tool, *args, **kwargs):
+        return None if tool in missing else '/usr/bin/' + tool
+
+    def run_command(self, argv, environ_update=None):
+        assert environ_update['LC_ALL'] == 'C'
+        tool, args = argv[0].rsplit('/', 1)[1], argv[1:]
+        if tool in failing:
+            return 1, '', 'Operation not permitted'
+        if tool == 'ip':
+            return 0, json.dumps(ADDR), ''
+        if tool == 'dpkg-query':
+            return 0, DPKG, ''
+        if tool == 'systemctl':
+            assert args == ['show', '--type=service', '--property=Id,ActiveState,UnitFileState', '*']
+            return 0, UNITS, ''
+        return 0, NFT, ''
+    return mock.patch.multiple(AnsibleModule, get_bin_path=get_bin_path, run_command=run_command)
+
+
+def test_reads_every_part(run_module):
+    with fake_host():
+        result = run_module(host_probe, {}, check_mode=True)
+    assert result['changed'] is False
+    assert result['probed'] == ['addresses', 'packages', 'units', 'nft_tables']
+    assert result['addresses'] == ADDR
+    assert result['packages'] == {'nginx': '1.22.1-9', 'rsync': '3.2.7-1'}        # rc: removed, not installed
+    assert result['units'] == {'nginx.service': {'active': 'active', 'enabled': 'enabled'},
+                               'ollama@11434.service': {'active': 'failed', 'enabled': 'enabled'},
+                               'keepalived.service': {'active': 'inactive', 'enabled': 'disabled'}}
+    assert result['nft_tables'] == ['ip nat', 'inet gpufleet_ollama']
+
+
+def test_a_part_it_cannot_read_is_left_out_and_empty(run_module):
+    with fake_host(missing=('dpkg-query', 'systemctl'), failing=('nft',)):
+        result = run_module(host_probe, {})
+    assert result['probed'] == ['addresses']
+    assert result['packages'] == {} and result['units'] == {} and result['nft_tables'] == []
+
+
+def test_reads_only_the_parts_asked_for(run_module):
+    with fake_host():
+        result = run_module(host_probe, dict(parts=['units']))
+    assert result['probed'] == ['units'] and result['addresses'] == []
+
+
+def test_fails_without_the_addresses_and_says_why(run_module):
+    with fake_host(missing=('ip',)):
+        result = run_module(host_probe, {})
+    assert result['failed'] and 'ip -j addr show` is not available' in result['msg'] and 'iproute2' in result['msg']
