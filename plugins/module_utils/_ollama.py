@@ -11,8 +11,8 @@ Not a public API: names and signatures may change without notice.
   with an optional bearer API key.
 - read_store(): lists a model store from disk the way GET /api/tags does.
 - CommandRunner / command_runner(): argv-list commands in the C locale, never a shell.
-- OllamaError, normalize_model_name() / same_model() (from _names, which has no HTTP client: the
-  controller's filters import it).
+- OllamaError (from _names, with normalize_model_name() / same_model(): no HTTP client there, the controller's
+  filters import it).
 """
 
 from __future__ import annotations
@@ -32,16 +32,8 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import Request, make_context
 
-from ansible_collections.gpufleet.ollama.plugins.module_utils._names import (  # noqa: F401 (this file's API)
-    DEFAULT_HOST,
-    DEFAULT_NAMESPACE,
-    DEFAULT_TAG,
-    OllamaError,
-    blob_path as _blob_path,
-    display_name,
-    normalize_model_name,
-    same_model,
-)
+from ansible_collections.gpufleet.ollama.plugins.module_utils._names import OllamaError, display_name
+from ansible_collections.gpufleet.ollama.plugins.module_utils._names import blob_path as _blob_path
 
 DEFAULT_URL = 'http://127.0.0.1:11434'
 
@@ -316,7 +308,6 @@ class OllamaClient:
 # ---------------------------------------------------------------------------
 # Model store on disk
 # ---------------------------------------------------------------------------
-
 
 
 def _read_manifest(models_dir, path, name):

@@ -353,9 +353,8 @@ from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import (
     OLLAMA_COMMON_REQUIRED_BY,
     OllamaClient,
     OllamaError,
-    normalize_model_name,
-    same_model,
 )
+from ansible_collections.gpufleet.ollama.plugins.module_utils._names import normalize_model_name, same_model
 
 CHECKS = ('ready', 'expect_version', 'expect_models', 'smoke_model', 'check_gpu_offload')
 

@@ -290,9 +290,8 @@ from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import (
     OllamaClient,
     OllamaError,
     _blob_path,
-    normalize_model_name,
-    same_model,
 )
+from ansible_collections.gpufleet.ollama.plugins.module_utils._names import normalize_model_name, same_model
 from ansible_collections.gpufleet.ollama.plugins.module_utils._store import (
     StoreError,
     activate,

@@ -133,8 +133,8 @@ from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import (
     OllamaClient,
     OllamaError,
     read_store,
-    same_model,
 )
+from ansible_collections.gpufleet.ollama.plugins.module_utils._names import same_model
 
 
 def main():

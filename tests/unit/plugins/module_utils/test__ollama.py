@@ -22,10 +22,9 @@ from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import (
     OllamaError,
     command_runner,
     display_name,
-    normalize_model_name,
     read_store,
-    same_model,
 )
+from ansible_collections.gpufleet.ollama.plugins.module_utils._names import normalize_model_name, same_model
 from ansible_collections.gpufleet.ollama.tests.unit.plugins.module_utils.tls_helpers import (
     available_backends,
     make_pki,
