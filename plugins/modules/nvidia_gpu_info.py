@@ -104,70 +104,9 @@ reason:
   sample: "nvidia-smi reported no GPU: No devices were found"
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import CommandRunner
-
-QUERY_FIELDS = ('index', 'uuid', 'name', 'memory.total', 'memory.used', 'driver_version')
-NVIDIA_SMI_ARGS = ('--query-gpu=' + ','.join(QUERY_FIELDS), '--format=csv,noheader,nounits')
-RC_NO_DEVICES = 6   # nvidia-smi: "No devices were found"
-
-
-class ParseError(Exception):
-    pass
-
-
-def _value(text):
-    """A CSV field: stripped, V(None) for [N/A] / [Not Supported] style values."""
-    text = text.strip()
-    if not text or (text.startswith('[') and text.endswith(']')):
-        return None
-    return text
-
-
-def _int(text, field, line):
-    value = _value(text)
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise ParseError('cannot parse nvidia-smi output line %r: %s %r is not an integer' % (line, field, value))
-
-
-def parse_gpu_line(line):
-    """Parse one CSV line; the name may contain commas, so it is what lies between uuid and the last three fields."""
-    head = line.split(',', 2)
-    tail = head[-1].rsplit(',', 3) if len(head) == 3 else []
-    if len(tail) != 4:
-        raise ParseError('cannot parse nvidia-smi output line %r: expected %d comma-separated fields (%s)'
-                         % (line, len(QUERY_FIELDS), ', '.join(QUERY_FIELDS)))
-    index, uuid = head[0], head[1]
-    name, total, used, driver = tail
-    return dict(
-        index=_int(index, 'index', line),
-        uuid=_value(uuid),
-        name=_value(name),
-        memory_total_mib=_int(total, 'memory.total', line),
-        memory_used_mib=_int(used, 'memory.used', line),
-        driver_version=_value(driver),
-    )
-
-
-def query_gpus(module, nvidia_smi):
-    """Return ``(gpus, reason)``; reason is None when nvidia-smi listed GPUs."""
-    rc, out, err = CommandRunner(module, nvidia_smi).run(*NVIDIA_SMI_ARGS)
-    output = (err.strip() or out.strip()) or 'no output'
-    if rc == RC_NO_DEVICES:
-        return [], 'nvidia-smi reported no GPU: %s' % output
-    if rc != 0:
-        return [], 'nvidia-smi failed (rc=%d): %s' % (rc, output)
-    gpus = [parse_gpu_line(line) for line in out.splitlines() if line.strip()]
-    if not gpus:
-        return [], 'nvidia-smi reported no GPU: %s' % output
-    return gpus, None
+from ansible_collections.gpufleet.ollama.plugins.module_utils._nvidia import ParseError, read_gpus
 
 
 def main():
@@ -175,28 +114,11 @@ def main():
         argument_spec=dict(nvidia_smi_path=dict(type='path')),
         supports_check_mode=True,
     )
-    path = module.params['nvidia_smi_path']
-    if path:
-        nvidia_smi = path if os.access(path, os.X_OK) and os.path.isfile(path) else None
-        not_found = 'nvidia-smi not found at %s' % path
-    else:
-        nvidia_smi = module.get_bin_path('nvidia-smi', opt_dirs=['/usr/bin'])
-        not_found = 'nvidia-smi not found'
-
-    gpus, reason = [], not_found
-    if nvidia_smi:
-        try:
-            gpus, reason = query_gpus(module, nvidia_smi)
-        except ParseError as e:
-            module.fail_json(msg=str(e))
-
-    module.exit_json(
-        changed=False,
-        gpus=gpus,
-        gpu_count=len(gpus),
-        driver_version=gpus[0]['driver_version'] if gpus else None,
-        reason=reason,
-    )
+    try:
+        info = read_gpus(module, module.params['nvidia_smi_path'])
+    except ParseError as e:
+        module.fail_json(msg=str(e))
+    module.exit_json(changed=False, **info)
 
 
 if __name__ == '__main__':
