@@ -12,7 +12,8 @@ description:
   - Reads, without changing anything, what the C(gpufleet.ollama.ollama) role needs to know about a node before it
     changes it - whether a release is installed and the sha256 of the archive it came from, the releases installed
     under the install root, the model store path the instances were configured with, which groups exist, where
-    some links point, the service account, and whether that account can use the model store.
+    some links point, the service account, whether that account can use the model store, and with O(gpus) the GPUs
+    as M(gpufleet.ollama.nvidia_gpu_info) reads them.
   - One remote run instead of a C(stat), two C(slurp), a C(getent), a C(find), a C(user) and a C(runuser) check
     (docs/performance.md). What it reports lets the role skip a run whose outcome is already known; a stale or
     unknown answer only makes the role do the real work.
@@ -56,7 +57,23 @@ options:
       - The model store; RV(store_usable) says whether O(user) can reach, list and write it, as the mode bits of
         the store and of every directory above it say.
     type: path
+  paths:
+    description: Paths to describe in RV(paths), as M(ansible.builtin.find) would (a file with its sha1 checksum).
+    type: list
+    elements: path
+    default: []
+  unit_dir:
+    description: The systemd unit directory; RV(unit_files) lists the Ollama unit and the instances' drop-ins there.
+    type: path
+  gpus:
+    description: Also read the GPUs with C(nvidia-smi) (RV(gpu_info)).
+    type: bool
+    default: false
+  nvidia_smi_path:
+    description: With O(gpus), the C(nvidia-smi) to run (default - found on the PATH or in C(/usr/bin)).
+    type: path
 seealso:
+  - module: gpufleet.ollama.nvidia_gpu_info
   - module: gpufleet.ollama.ollama_store_info
 """
 
@@ -139,15 +156,45 @@ store_usable:
   returned: always
   type: bool
   sample: true
+unit_files:
+  description:
+    - With O(unit_dir), the unit file C(ollama@.service), every instance's drop-in directory C(ollama@<port>.service.d)
+      and the C(.conf) files in them, as M(ansible.builtin.find) with C(get_checksum) lists files (C(path),
+      C(isdir), C(isreg), C(islnk), C(mtime), C(mode), C(uid), C(gid), C(pw_name), C(gr_name), and C(checksum), the
+      sha1 of a regular file); empty without O(unit_dir). M(gpufleet.ollama.managed_files) takes such a list as
+      O(gpufleet.ollama.managed_files#module:known).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: /etc/systemd/system/ollama@.service, isdir: false, isreg: true, islnk: false, mtime: 1764582000.5,
+            mode: '0644', uid: 0, gid: 0, pw_name: root, gr_name: root,
+            checksum: 2aae6c35c94fcfb415dbe95f408b9ce91ee846ed}]
+paths:
+  description: Each existing path of O(paths), described as in RV(unit_files).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: /var/lib/ollama, isdir: true, isreg: false, islnk: false, mtime: 1764582000.5, mode: '0750',
+            uid: 999, gid: 999, pw_name: ollama, gr_name: ollama}]
+gpu_info:
+  description: With O(gpus), what M(gpufleet.ollama.nvidia_gpu_info) returns - C(gpus), C(gpu_count),
+    C(driver_version) and C(reason); empty without O(gpus).
+  returned: always
+  type: dict
+  sample: {gpus: [{index: 0, uuid: GPU-1, name: NVIDIA H100, memory_total_mib: 81559, memory_used_mib: 4,
+                   driver_version: 570.124.06}], gpu_count: 1, driver_version: 570.124.06, reason: null}
 """
 
 import grp
+import hashlib
 import os
 import pwd
 import re
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gpufleet.ollama.plugins.module_utils._nvidia import ParseError, read_gpus
 
 VERSION_DIR = re.compile(r'^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$')
 # the records are a line each; a longer file is not one of them
@@ -180,6 +227,56 @@ def groups_present(names):
             continue
         present.append(name)
     return present
+
+
+INSTANCE_DROPIN = re.compile(r'^ollama@[0-9]+\.service\.d$')
+
+
+def entry(path):
+    """A path as ansible.builtin.find lists it (path, isdir, isreg, islnk, mtime, mode, uid, gid, pw_name, gr_name,
+    and the sha1 checksum of a regular file), or None when it does not exist."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    isreg = stat.S_ISREG(st.st_mode)
+    out = dict(path=path, isdir=stat.S_ISDIR(st.st_mode), isreg=isreg, islnk=stat.S_ISLNK(st.st_mode),
+               mtime=st.st_mtime, mode='%04o' % stat.S_IMODE(st.st_mode), uid=st.st_uid, gid=st.st_gid,
+               pw_name=_name(pwd.getpwuid, st.st_uid), gr_name=_name(grp.getgrgid, st.st_gid))
+    if isreg:
+        digest = hashlib.sha1()
+        with open(path, 'rb') as f:
+            for chunk in iter(lambda: f.read(1 << 20), b''):
+                digest.update(chunk)
+        out['checksum'] = digest.hexdigest()
+    return out
+
+
+def _name(lookup, number):
+    try:
+        return lookup(number)[0]
+    except KeyError:
+        return ''
+
+
+def unit_files(unit_dir):
+    """The Ollama unit, the instances' drop-in directories and their .conf files, as find lists them."""
+    if not unit_dir:
+        return []
+    try:
+        names = sorted(os.listdir(unit_dir))
+    except FileNotFoundError:
+        return []
+    files = []
+    for name in names:
+        path = os.path.join(unit_dir, name)
+        if name == 'ollama@.service' and os.path.isfile(path):
+            files.append(entry(path))
+        elif INSTANCE_DROPIN.match(name) and os.path.isdir(path):
+            files.append(entry(path))
+            files.extend(entry(os.path.join(path, conf)) for conf in sorted(os.listdir(path))
+                         if conf.endswith('.conf') and os.path.isfile(os.path.join(path, conf)))
+    return [f for f in files if f is not None]
 
 
 def read_links(paths):
@@ -263,6 +360,10 @@ def main():
             links=dict(type='list', elements='path', default=[]),
             user=dict(type='str'),
             store=dict(type='path'),
+            paths=dict(type='list', elements='path', default=[]),
+            unit_dir=dict(type='path'),
+            gpus=dict(type='bool', default=False),
+            nvidia_smi_path=dict(type='path'),
         ),
         supports_check_mode=True,
     )
@@ -281,9 +382,18 @@ def main():
             links=read_links(module.params['links']),
             user=describe_user(module.params['user']),
             store_usable=store_usable(module.params['store'], module.params['user']),
+            unit_files=unit_files(module.params['unit_dir']),
+            paths=[e for e in (entry(p) for p in module.params['paths']) if e is not None],
         )
     except OSError as e:
         module.fail_json(msg='ollama_node_info: cannot read %s: %s' % (e.filename or root, e.strerror or e))
+    if module.params['gpus']:
+        try:
+            result['gpu_info'] = read_gpus(module, module.params['nvidia_smi_path'])
+        except ParseError as e:
+            module.fail_json(msg='ollama_node_info: %s' % e)
+    else:
+        result['gpu_info'] = {}
     module.exit_json(**result)
 
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import grp
+import hashlib
 import os
 import pwd
 import stat
@@ -132,3 +133,66 @@ def test_says_whether_the_account_can_use_the_store(run_module, traversable):
     assert usable() is False                       # its own, but not writable
     assert run_module(ollama_node_info, dict(install_root=str(traversable), version='0.14.1', user='nobody',
                                              store=str(traversable / 'absent')))['store_usable'] is False
+
+
+def test_reads_the_gpus_with_the_rest_when_asked(run_module, tmp_path):
+    smi = tmp_path / 'nvidia-smi'
+    smi.write_text('#!/bin/sh\n'
+                   'echo "0, GPU-1111, NVIDIA H100 80GB HBM3, 81559, 4, 570.124.06"\n'
+                   'echo "1, GPU-2222, NVIDIA H100 80GB HBM3, 81559, 40123, 570.124.06"\n')
+    smi.chmod(0o755)
+    result = run_module(ollama_node_info, dict(install_root=str(tmp_path), version='0.14.1', gpus=True,
+                                               nvidia_smi_path=str(smi)))
+    info = result['gpu_info']
+    assert info['gpu_count'] == 2 and info['driver_version'] == '570.124.06' and info['reason'] is None
+    assert [g['uuid'] for g in info['gpus']] == ['GPU-1111', 'GPU-2222'] and info['gpus'][1]['memory_used_mib'] == 40123
+    missing = run_module(ollama_node_info, dict(install_root=str(tmp_path), version='0.14.1', gpus=True,
+                                                nvidia_smi_path=str(tmp_path / 'absent')))
+    assert missing['gpu_info']['gpus'] == [] and missing['gpu_info']['reason'].startswith('nvidia-smi not found at')
+    assert run_module(ollama_node_info, dict(install_root=str(tmp_path), version='0.14.1'))['gpu_info'] == {}
+
+
+def test_an_unreadable_gpu_line_fails_naming_the_module(run_module, tmp_path):
+    smi = tmp_path / 'nvidia-smi'
+    smi.write_text('#!/bin/sh\necho "garbage"\n')
+    smi.chmod(0o755)
+    result = run_module(ollama_node_info, dict(install_root=str(tmp_path), version='0.14.1', gpus=True,
+                                               nvidia_smi_path=str(smi)))
+    assert result['failed'] and result['msg'].startswith("ollama_node_info: cannot parse nvidia-smi output line 'garbage'")
+
+
+def test_lists_the_unit_and_the_instances_drop_ins_as_find_would(run_module, tmp_path):
+    units = tmp_path / 'system'
+    (units / 'ollama@11434.service.d').mkdir(parents=True)
+    (units / 'ollama@11434.service.d' / 'env.conf').write_text('x')
+    (units / 'ollama@11434.service.d' / 'release.conf').write_text('x')
+    (units / 'ollama@11434.service.d' / 'notes.txt').write_text('x')      # not a drop-in
+    (units / 'ollama@.service.d').mkdir()                                  # template-wide: not an instance's
+    (units / 'ollama@.service').write_text('[Unit]\n')
+    (units / 'nginx.service').write_text('[Unit]\n')
+    os.utime(str(units / 'ollama@.service'), (1000.0, 1000.0))
+    result = run_module(ollama_node_info, dict(install_root=str(tmp_path), version='0.14.1', unit_dir=str(units)))
+    listed = [(os.path.relpath(f['path'], str(units)), f['isdir']) for f in result['unit_files']]
+    assert listed == [('ollama@.service', False), ('ollama@11434.service.d', True),
+                      ('ollama@11434.service.d/env.conf', False), ('ollama@11434.service.d/release.conf', False)]
+    assert result['unit_files'][0]['mtime'] == 1000.0
+    assert run_module(ollama_node_info, dict(install_root=str(tmp_path), version='0.14.1',
+                                             unit_dir=str(tmp_path / 'none')))['unit_files'] == []
+
+
+def test_describes_paths_as_find_with_checksums_would(run_module, tmp_path):
+    record = tmp_path / 'models_dir'
+    record.write_text('/srv/models\n')
+    os.chmod(str(record), 0o640)
+    os.symlink('elsewhere', str(tmp_path / 'link'))
+    result = run_module(ollama_node_info, dict(install_root=str(tmp_path), version='0.14.1',
+                                               paths=[str(record), str(tmp_path), str(tmp_path / 'link'),
+                                                      str(tmp_path / 'absent')]))
+    described = {e['path']: e for e in result['paths']}
+    assert sorted(described) == sorted([str(record), str(tmp_path), str(tmp_path / 'link')])
+    f = described[str(record)]
+    assert f['isreg'] and not f['isdir'] and f['mode'] == '0640'
+    assert f['checksum'] == hashlib.sha1(b'/srv/models\n').hexdigest()
+    assert f['pw_name'] == pwd.getpwuid(os.getuid()).pw_name and f['gr_name'] == grp.getgrgid(os.getgid()).gr_name
+    assert described[str(tmp_path)]['isdir'] and 'checksum' not in described[str(tmp_path)]
+    assert described[str(tmp_path / 'link')]['islnk'] and not described[str(tmp_path / 'link')]['isreg']
