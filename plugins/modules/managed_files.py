@@ -108,6 +108,16 @@ options:
           - The permissions as an octal string, for example V('0644'). Left as they are when not given. Not for a
             V(link).
         type: str
+  known:
+    description:
+      - A recent read of the paths, as M(ansible.builtin.find) lists them with C(get_checksum) (or the C(unit_files)
+        and C(paths) of M(gpufleet.ollama.ollama_node_info)). When it shows every entry of O(files) exactly as asked
+        (a file's sha1 equal to that of its new content, its owner, group and mode; a directory with its owner,
+        group and mode), the task ends there without a run on the host.
+      - Handled by the action plugin. It can only save a run - an entry it does not list, a link or a removal, or
+        anything that differs makes the module run and read the host as usual.
+    type: list
+    elements: dict
 notes:
   - The files are held in memory and sent as module arguments, so keep them small (units, environment files,
     configuration); use M(ansible.builtin.copy) for large files.
@@ -642,6 +652,7 @@ def main():
                 group=dict(type='str'),
                 mode=dict(type='str'),
             )),
+            known=dict(type='list', elements='dict'),   # the action plugin's: it never reaches the host
         ),
         supports_check_mode=True,
     )
