@@ -6,17 +6,26 @@
 
 from __future__ import annotations
 
+import importlib
+import os
+
 import pytest
 import yaml
 
 from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import OLLAMA_COMMON_ARGS
 from ansible_collections.gpufleet.ollama.plugins.modules import (
-    managed_files, nvidia_gpu_info, ollama_bundle, ollama_health, ollama_model, ollama_model_info, ollama_store_info,
-    upstream_connections)
+    managed_files, nvidia_gpu_info, ollama_health, ollama_model, ollama_model_info)
 
-MODULES = [managed_files, nvidia_gpu_info, ollama_bundle, ollama_health, ollama_model, ollama_model_info,
-           ollama_store_info, upstream_connections]
+# every module of the collection, found on disk (a new module is checked without being listed here)
+MODULES = [importlib.import_module('ansible_collections.gpufleet.ollama.plugins.modules.' + name[:-3])
+           for name in sorted(os.listdir(os.path.dirname(os.path.abspath(managed_files.__file__))))
+           if name.endswith('.py') and not name.startswith('_')]
 HTTP_MODULES = [ollama_health, ollama_model, ollama_model_info]
+
+
+def test_every_module_is_found():
+    names = [m.__name__.rsplit('.', 1)[-1] for m in MODULES]
+    assert {'managed_files', 'host_probe', 'ollama_node_info', 'deb_packages', 'nvidia_gpu_info'} <= set(names)
 
 
 @pytest.mark.parametrize('module', MODULES, ids=lambda m: m.__name__.rsplit('.', 1)[-1])
