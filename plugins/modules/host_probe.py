@@ -22,13 +22,8 @@ description:
 version_added: 0.3.0
 author:
   - gpufleet maintainers (@gpufleet)
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: The module changes nothing, so there is no diff.
+extends_documentation_fragment:
+  - gpufleet.ollama.read_only
 options:
   parts:
     description: What to read.
@@ -50,8 +45,7 @@ EXAMPLES = r"""
     name: nginx.service
     state: started
     enabled: true
-  when: >-
-    gpufleet_host_probe.units['nginx.service'] | default({}) != {'active': 'active', 'enabled': 'enabled'}
+  when: "'nginx.service' not in gpufleet_host_probe.started | default([])"
 """
 
 RETURN = r"""
@@ -74,11 +68,20 @@ packages:
   sample: {nginx: 1.22.1-9, rsync: 3.2.7-1}
 units:
   description:
-    - Every systemd service loaded or installed, with its active state (C(active), C(inactive), C(failed), ...)
-      and its unit file state (C(enabled), C(disabled), C(static), ...; empty for a unit without a file).
+    - Every systemd service that systemd has loaded (running, failed, or otherwise referenced), with its active
+      state (C(active), C(inactive), C(failed), ...) and its unit file state (C(enabled), C(disabled),
+      C(static), ...). A service not loaded is not listed.
   returned: always
   type: dict
   sample: {nginx.service: {active: active, enabled: enabled}}
+started:
+  description:
+    - The services of RV(units) that are active and enabled - those that M(ansible.builtin.systemd_service) with
+      C(state=started) and C(enabled=true) would leave as they are.
+  returned: always
+  type: list
+  elements: str
+  sample: [nginx.service]
 nft_tables:
   description: The nftables tables, as C(family name).
   returned: always
@@ -92,9 +95,9 @@ import json
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gpufleet.ollama.plugins.module_utils._deb import DPKG_FORMAT, parse_dpkg
+from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import CommandRunner
 
 PARTS = ['addresses', 'packages', 'units', 'nft_tables']
-C_LOCALE = dict(LANG='C', LC_ALL='C', LC_MESSAGES='C')
 
 
 def parse_units(stdout):
@@ -122,7 +125,7 @@ class Probe:
         path = self.module.get_bin_path(tool)
         if path is None:
             return None, ''
-        rc, out, dummy = self.module.run_command([path] + list(args), environ_update=C_LOCALE)
+        rc, out, dummy = CommandRunner(self.module, path).run(*args)
         return rc, out
 
     def addresses(self):
@@ -156,13 +159,15 @@ def main():
         supports_check_mode=True,
     )
     probe = Probe(module)
-    result = dict(changed=False, probed=[], addresses=[], packages={}, units={}, nft_tables=[])
+    result = dict(changed=False, probed=[], addresses=[], packages={}, units={}, started=[], nft_tables=[])
     for part in PARTS:
         if part in module.params['parts']:
             value = getattr(probe, part)()
             if value is not None:
                 result[part] = value
                 result['probed'].append(part)
+    result['started'] = sorted(name for name, state in result['units'].items()
+                               if state == dict(active='active', enabled='enabled'))
     module.exit_json(**result)
 
 

@@ -28,8 +28,8 @@ def fake_host(missing=(), failing=()):
     def get_bin_path(self, tool, *args, **kwargs):
         return None if tool in missing else '/usr/bin/' + tool
 
-    def run_command(self, argv, environ_update=None):
-        assert environ_update['LC_ALL'] == 'C'
+    def run_command(self, argv, environ_update=None, expand_user_and_vars=True):
+        assert environ_update['LC_ALL'] == 'C' and not expand_user_and_vars
         tool, args = argv[0].rsplit('/', 1)[1], argv[1:]
         if tool in failing:
             return 1, '', 'Operation not permitted'
@@ -55,6 +55,7 @@ def test_reads_every_part(run_module):
                                'ollama@11434.service': {'active': 'failed', 'enabled': 'enabled'},
                                'keepalived.service': {'active': 'inactive', 'enabled': 'disabled'}}
     assert result['nft_tables'] == ['ip nat', 'inet gpufleet_ollama']
+    assert result['started'] == ['nginx.service']      # active and enabled; failed or disabled ones are not
 
 
 def test_a_part_it_cannot_read_is_left_out_and_empty(run_module):
@@ -62,6 +63,7 @@ def test_a_part_it_cannot_read_is_left_out_and_empty(run_module):
         result = run_module(host_probe, {})
     assert result['probed'] == ['addresses']
     assert result['packages'] == {} and result['units'] == {} and result['nft_tables'] == []
+    assert result['started'] == []
 
 
 def test_reads_only_the_parts_asked_for(run_module):
