@@ -4,8 +4,8 @@
 
 """PRIVATE: model names, the blob path and OllamaError, without the HTTP client.
 
-Not a public API. _ollama re-exports all of it. The controller's filter plugins import this file instead of
-_ollama: every task's worker process imports the collection's filters, and _ollama's HTTP client
+Not a public API. The controller's filter plugins import this file rather than _ollama: every task's worker
+process imports the collection's filters, and _ollama's HTTP client
 (ansible.module_utils.urls, http.client, ssl) cost each of them tens of milliseconds
 (docs/performance.md, "Site run at fleet size").
 """
@@ -77,4 +77,5 @@ def display_name(host, namespace, model, tag):
 
 
 def blob_path(models_dir, digest):
+    """Where the store keeps the blob of a digest (sha256:<hex> -> blobs/sha256-<hex>)."""
     return os.path.join(models_dir, 'blobs', digest.replace(':', '-', 1))

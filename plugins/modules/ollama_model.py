@@ -289,8 +289,8 @@ from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import (
     OLLAMA_COMMON_REQUIRED_BY,
     OllamaClient,
     OllamaError,
-    _blob_path,
 )
+from ansible_collections.gpufleet.ollama.plugins.module_utils._names import blob_path as _blob_path
 from ansible_collections.gpufleet.ollama.plugins.module_utils._names import normalize_model_name, same_model
 from ansible_collections.gpufleet.ollama.plugins.module_utils._store import (
     StoreError,
