@@ -17,18 +17,13 @@ author:
   - gpufleet maintainers (@gpufleet)
 extends_documentation_fragment:
   - gpufleet.ollama.ollama
+  - gpufleet.ollama.read_only
 attributes:
   action_group:
     description: Use C(group/gpufleet.ollama.ollama) in C(module_defaults) to set defaults for this module.
     support: full
     membership:
       - gpufleet.ollama.ollama
-  check_mode:
-    support: full
-    description: The module only reads; it behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: The module changes nothing, so there is no diff.
 options:
   name:
     description:

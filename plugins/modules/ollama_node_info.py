@@ -20,13 +20,8 @@ description:
 version_added: 0.3.0
 author:
   - gpufleet maintainers (@gpufleet)
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: The module changes nothing, so there is no diff.
+extends_documentation_fragment:
+  - gpufleet.ollama.read_only
 options:
   install_root:
     description: The directory that holds one directory per release (C(0.14.1/bin/ollama)) and its C(.sha256) record.

@@ -16,13 +16,8 @@ description:
 version_added: 0.1.0
 author:
   - gpufleet maintainers (@gpufleet)
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: The module changes nothing, so there is no diff.
+extends_documentation_fragment:
+  - gpufleet.ollama.read_only
 options:
   path:
     description:
