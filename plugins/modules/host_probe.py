@@ -7,16 +7,18 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: host_probe
-short_description: Read a host's addresses, packages, services and nftables tables in one run
+short_description: Read a host's addresses, packages, services, nftables tables and given files in one run
 description:
   - Reads, without changing anything, what the roles of the collection would otherwise read task by task - the
     host's addresses (C(ip -j addr show)), the Debian packages installed (C(dpkg-query)), the state of every
-    systemd service it has loaded (C(systemctl show)) and the nftables tables (C(nft list tables)).
+    systemd service it has loaded (C(systemctl show)), the nftables tables (C(nft list tables)) and, given
+    O(files), the roles' fixed configuration files with their checksums.
   - C(site.yml) and C(upgrade.yml) run it in their first play (it is how they reach each host) and register it as
     C(gpufleet_host_probe). The roles use it only to leave out a run whose outcome it already shows - a package
     installed (M(gpufleet.ollama.deb_packages) O(gpufleet.ollama.deb_packages#module:installed)), a service
-    active and enabled, a table loaded; anything it does not show is read again or done as usual, so a stale
-    read costs a run, never a skipped change.
+    active and enabled, a table loaded, a file exactly as the role would write it; anything it does not show is
+    read again or done as usual, so a stale read costs a run. A file it lists is written by one role, once per
+    site run, so the read cannot go stale before that role uses it.
   - A part whose tool is missing or refuses the user (C(nft) wants root) is left out of RV(probed) and comes back
     empty; only O(parts=addresses) is required to work.
 version_added: 0.3.0
@@ -31,6 +33,17 @@ options:
     elements: str
     choices: [addresses, packages, units, nft_tables]
     default: [addresses, packages, units, nft_tables]
+  files:
+    description:
+      - Paths to describe in RV(files) as M(ansible.builtin.find) would (a regular file with its sha1 checksum);
+        a directory also lists its direct entries. M(gpufleet.ollama.managed_files) takes such a list as
+        O(gpufleet.ollama.managed_files#module:known) and leaves out its remote run when it shows every file as
+        asked.
+      - A file this user cannot read, or one over 4 MiB, is listed without a checksum (the module that writes it
+        then runs as usual).
+    type: list
+    elements: path
+    default: []
 seealso:
   - module: gpufleet.ollama.deb_packages
 """
@@ -88,6 +101,14 @@ nft_tables:
   type: list
   elements: str
   sample: [inet gpufleet_ollama]
+files:
+  description: Each existing path of O(files) (and each direct entry of a directory among them), as M(ansible.builtin.find) lists it.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {path: /etc/gpufleet/models-rsyncd.conf, isdir: false, isreg: true, islnk: false, mode: "0644", uid: 0, gid: 0,
+       pw_name: root, gr_name: root, mtime: 1764590000.0, checksum: 0b1c6bd2c6f54c1a52b5f8ee1e5a2bb4c1c0e0a1}
 """
 
 import json
@@ -95,6 +116,7 @@ import json
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gpufleet.ollama.plugins.module_utils._deb import DPKG_FORMAT, parse_dpkg
+from ansible_collections.gpufleet.ollama.plugins.module_utils._files import entries
 from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import CommandRunner
 
 PARTS = ['addresses', 'packages', 'units', 'nft_tables']
@@ -155,11 +177,13 @@ class Probe:
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(parts=dict(type='list', elements='str', choices=PARTS, default=PARTS)),
+        argument_spec=dict(parts=dict(type='list', elements='str', choices=PARTS, default=PARTS),
+                           files=dict(type='list', elements='path', default=[])),
         supports_check_mode=True,
     )
     probe = Probe(module)
-    result = dict(changed=False, probed=[], addresses=[], packages={}, units={}, started=[], nft_tables=[])
+    result = dict(changed=False, probed=[], addresses=[], packages={}, units={}, started=[], nft_tables=[],
+                  files=entries(module.params['files']))
     for part in PARTS:
         if part in module.params['parts']:
             value = getattr(probe, part)()

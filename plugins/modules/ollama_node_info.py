@@ -181,7 +181,6 @@ gpu_info:
 """
 
 import grp
-import hashlib
 import os
 import pwd
 import re
@@ -189,6 +188,7 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.gpufleet.ollama.plugins.module_utils._files import entry
 from ansible_collections.gpufleet.ollama.plugins.module_utils._nvidia import ParseError, read_gpus
 
 VERSION_DIR = re.compile(r'^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$')
@@ -225,33 +225,6 @@ def groups_present(names):
 
 
 INSTANCE_DROPIN = re.compile(r'^ollama@[0-9]+\.service\.d$')
-
-
-def entry(path):
-    """A path as ansible.builtin.find lists it (path, isdir, isreg, islnk, mtime, mode, uid, gid, pw_name, gr_name,
-    and the sha1 checksum of a regular file), or None when it does not exist."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return None
-    isreg = stat.S_ISREG(st.st_mode)
-    out = dict(path=path, isdir=stat.S_ISDIR(st.st_mode), isreg=isreg, islnk=stat.S_ISLNK(st.st_mode),
-               mtime=st.st_mtime, mode='%04o' % stat.S_IMODE(st.st_mode), uid=st.st_uid, gid=st.st_gid,
-               pw_name=_name(pwd.getpwuid, st.st_uid), gr_name=_name(grp.getgrgid, st.st_gid))
-    if isreg:
-        digest = hashlib.sha1()
-        with open(path, 'rb') as f:
-            for chunk in iter(lambda: f.read(1 << 20), b''):
-                digest.update(chunk)
-        out['checksum'] = digest.hexdigest()
-    return out
-
-
-def _name(lookup, number):
-    try:
-        return lookup(number)[0]
-    except KeyError:
-        return ''
 
 
 def unit_files(unit_dir):

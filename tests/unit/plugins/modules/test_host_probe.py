@@ -6,11 +6,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import stat
 from unittest import mock
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.gpufleet.ollama.plugins.module_utils import _files
 from ansible_collections.gpufleet.ollama.plugins.modules import host_probe
 
 ADDR = [{'ifname': 'eth0', 'addr_info': [{'family': 'inet', 'local': '10.0.0.5', 'prefixlen': 24}]}]
@@ -76,3 +79,38 @@ def test_fails_without_the_addresses_and_says_why(run_module):
     with fake_host(missing=('ip',)):
         result = run_module(host_probe, {})
     assert result['failed'] and 'ip -j addr show` is not available' in result['msg'] and 'iproute2' in result['msg']
+
+
+def test_files_lists_a_directory_and_its_direct_entries_with_checksums(run_module, tmp_path):
+    conf = tmp_path / 'etc'
+    (conf / 'sub').mkdir(parents=True)
+    (conf / 'a.conf').write_text('x\n')
+    (conf / 'sub' / 'deep.conf').write_text('not listed\n')
+    (conf / 'link').symlink_to('a.conf')
+    with fake_host():
+        result = run_module(host_probe, {'files': [str(conf), str(tmp_path / 'missing')]}, check_mode=True)
+    by_path = {e['path']: e for e in result['files']}
+    assert sorted(by_path) == [str(conf), str(conf / 'a.conf'), str(conf / 'link'), str(conf / 'sub')]
+    assert by_path[str(conf)]['isdir'] and 'checksum' not in by_path[str(conf)]
+    assert by_path[str(conf / 'a.conf')]['checksum'] == hashlib.sha1(b'x\n').hexdigest()
+    assert by_path[str(conf / 'a.conf')]['isreg'] and by_path[str(conf / 'a.conf')]['mode'] == '%04o' % (
+        stat.S_IMODE((conf / 'a.conf').stat().st_mode))
+    assert by_path[str(conf / 'link')]['islnk'] and 'checksum' not in by_path[str(conf / 'link')]
+
+
+def test_a_file_over_the_limit_or_unreadable_has_no_checksum(tmp_path, monkeypatch):
+    big = tmp_path / 'big'
+    big.write_bytes(b'y' * 10)
+    assert 'checksum' not in _files.entry(str(big), checksum_limit=5)
+    assert _files.entry(str(big), checksum_limit=10)['checksum'] == hashlib.sha1(b'y' * 10).hexdigest()
+
+    def refuse(*args, **kwargs):
+        raise PermissionError('denied')
+    monkeypatch.setattr('builtins.open', refuse)
+    assert 'checksum' not in _files.entry(str(big))
+
+
+def test_files_defaults_to_none(run_module):
+    with fake_host():
+        result = run_module(host_probe, {}, check_mode=True)
+    assert result['files'] == []

@@ -1,0 +1,59 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, gpufleet maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The reach play's host_probe reads the directories of the roles' fixed files (playbooks/upgrade.yml), so that
+their managed_files writes leave out the remote run on a no-op. A file moved to another directory would silently
+lose that (the write still runs, only slower): this pins every fixed path a role writes with `known` from the
+probe to a directory the probe reads."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import yaml
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def _probe_files():
+    with open(os.path.join(ROOT, "playbooks", "upgrade.yml")) as f:
+        plays = yaml.safe_load(f)
+    for task in plays[0]["tasks"]:
+        if "gpufleet.ollama.host_probe" in task:
+            return task["gpufleet.ollama.host_probe"]["files"]
+    raise AssertionError("the reach play of playbooks/upgrade.yml has no host_probe task")
+
+
+def _role_vars(role):
+    with open(os.path.join(ROOT, "roles", role, "vars", "main.yml")) as f:
+        return yaml.safe_load(f)
+
+
+def _resolve(value, variables):
+    """A role constant with its {{ var }} references to other constants filled in (only plain references)."""
+    return re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: str(variables[m.group(1)]), value)
+
+
+def test_every_fixed_file_written_with_the_probe_is_in_a_directory_it_reads():
+    read = set(_probe_files())
+    models = _role_vars("ollama_models")
+    firewall = _role_vars("ollama_firewall")
+    fixed = [models["__ollama_models_rsyncd_conf"],
+             "/etc/systemd/system/" + models["__ollama_models_rsyncd_unit"],
+             firewall["__ollama_firewall_file"],
+             _resolve(firewall["__ollama_firewall_unit_path"], firewall)]
+    for path in fixed:
+        assert os.path.dirname(path) in read, "%s is not in a directory the reach play's host_probe reads" % path
+
+
+def test_the_roles_that_use_the_probes_files_are_those_checked_here():
+    users = []
+    for dirpath, _dirs, files in os.walk(os.path.join(ROOT, "roles")):
+        for name in files:
+            if name.endswith(".yml"):
+                with open(os.path.join(dirpath, name)) as f:
+                    if "gpufleet_host_probe.files" in f.read():
+                        users.append(os.path.relpath(os.path.join(dirpath, name), ROOT))
+    assert sorted(users) == ["roles/ollama_firewall/tasks/configure.yml", "roles/ollama_models/tasks/peers.yml"]
