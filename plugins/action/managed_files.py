@@ -3,19 +3,24 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Action plugin of gpufleet.ollama.managed_files: renders each file's template on the controller, with the
-task's variables plus the file's own vars (through the ansible.builtin.template lookup, so ansible_managed and
-the role's templates/ directory work as with ansible.builtin.template), then runs the module once on the host -
+task's variables plus the file's own vars (as ansible.builtin.template renders: the role's templates/ directory,
+ansible_managed and the template_* variables work the same), then runs the module once on the host -
 or not at all when ``known`` (a recent read of the paths, as ansible.builtin.find lists them with checksums)
 already shows every entry as asked."""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import pwd
+import socket
+import time
 from collections.abc import Mapping
 
+from ansible import constants as C
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
-from ansible.plugins.loader import lookup_loader
+from ansible.template import trust_as_template
 
 MODULE = 'gpufleet.ollama.managed_files'
 
@@ -45,6 +50,34 @@ def render_files(files, render):
             spec['content'] = render(template, dict(template_vars or {}))
         rendered.append(spec)
     return rendered
+
+
+def render_template(action, template, task_vars, template_vars):
+    """A role template rendered as ansible.builtin.template renders it (search path, ansible_managed and the
+    template_* variables, then the task's vars), but over a shallow copy of the task's variables: the template
+    lookup deep-copies all of them for every file, which cost more than the rendering on every host of a fleet."""
+    source = action._find_needle('templates', template)
+    data = trust_as_template(action._loader.get_text_file_contents(source))
+    searchpath = []
+    for path in list(task_vars.get('ansible_search_path', [])) + [os.path.dirname(source)]:
+        searchpath.extend([os.path.join(path, 'templates'), path])
+    st = os.stat(source)
+    try:
+        uid = pwd.getpwuid(st.st_uid).pw_name
+    except KeyError:
+        uid = st.st_uid
+    variables = dict(task_vars)
+    variables.update(template_host=socket.gethostname(), template_path=template, template_fullpath=source,
+                     template_uid=uid, template_mtime=st.st_mtime)
+    if 'ansible_managed' not in variables:
+        # as the template action makes it from the config (its placeholders become the template_* variables)
+        managed = C.config.get_config_value('DEFAULT_MANAGED_STR').format(
+            host='{{ template_host }}', uid='{{ template_uid }}', file='{{ template_path }}')
+        variables['ansible_managed'] = trust_as_template(time.strftime(managed, time.localtime(st.st_mtime)))
+    variables.update(template_vars)
+    templar = action._templar.copy_with_new_env(searchpath=searchpath, available_variables=variables)
+    rendered = templar.template(data, escape_backslashes=False)
+    return '' if rendered is None else str(rendered)
 
 
 def _octal(value):
@@ -107,12 +140,9 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        lookup = []
 
         def render(template, template_vars):
-            if not lookup:
-                lookup.append(lookup_loader.get('ansible.builtin.template', loader=self._loader, templar=self._templar))
-            return str(lookup[0].run([template], variables=task_vars, template_vars=template_vars)[0])
+            return render_template(self, template, task_vars, template_vars)
 
         args = dict(self._task.args)
         known = args.pop('known', None)
