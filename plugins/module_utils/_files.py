@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE: paths described as ansible.builtin.find lists them, for the reads that feed managed_files' `known`.
 
-Not a public API. Used by the ollama_node_info and host_probe modules.
+Not a public API. Used by the ollama_node_info, ollama_store_info and host_probe modules.
 """
 from __future__ import annotations
 

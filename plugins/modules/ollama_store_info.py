@@ -41,6 +41,23 @@ options:
     type: list
     elements: str
     default: []
+  complete:
+    description:
+      - Models of this store to check for completeness, from their own manifests - RV(complete) lists those whose
+        manifest and every blob it names, with its size, are in the store (stat only, no blob is read).
+      - A node can tell this way, before the index of a model built elsewhere is known, that it already holds the
+        model with a given digest; a model not in the store is not listed.
+    type: list
+    elements: str
+    default: []
+  files:
+    description:
+      - Paths to describe in RV(files) as M(ansible.builtin.find) would (a regular file up to 4 MiB with its sha1
+        checksum); a directory also lists its direct entries. M(gpufleet.ollama.managed_files) takes such a list
+        as O(gpufleet.ollama.managed_files#module:known) (the role's build directory on the staging host).
+    type: list
+    elements: path
+    default: []
   incoming:
     description:
       - The directory into which the missing files are received, laid out like a store
@@ -126,6 +143,29 @@ plans:
       description: Bytes still to receive, the missing blobs not yet complete in O(incoming) plus the manifest
         when it is not in place.
       type: int
+complete:
+  description: Each model of O(complete) whose manifest and every blob (with its size) are in the store.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {name: "qwen-lab:latest", digest: 1f0e0bb4d8e5a0a35d3c30e0b6b4f1d88a6c7bcb2e4c3b1a2f9e8d7c6b5a4f3e}
+  contains:
+    name:
+      description: The model, named as in its bundle index (RV(indexes)).
+      type: str
+    digest:
+      description: SHA-256 of its manifest file (the model digest of its bundle index).
+      type: str
+files:
+  description: Each existing path of O(files) (and each direct entry of a directory among them), as M(ansible.builtin.find) lists it.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {path: /usr/share/ollama/.ollama/models/.gpufleet-build/tiny/Modelfile, isdir: false, isreg: true, islnk: false,
+       mode: "0644", uid: 0, gid: 0, pw_name: root, gr_name: root, mtime: 1764590000.0,
+       checksum: 0b1c6bd2c6f54c1a52b5f8ee1e5a2bb4c1c0e0a1}
 indexes:
   description:
     - For each of O(names), in the same order, the bundle index built from the store's manifest
@@ -148,6 +188,7 @@ indexes:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.gpufleet.ollama.plugins.module_utils._files import entries
 from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import OllamaError
 from ansible_collections.gpufleet.ollama.plugins.module_utils._store import (
     check_index,
@@ -158,24 +199,42 @@ from ansible_collections.gpufleet.ollama.plugins.module_utils._store import (
 )
 
 
+def complete(path, names):
+    """{name, digest} of each model of names whose manifest and every blob with its size are in the store."""
+    found = []
+    for name in names:
+        try:
+            index = model_index(path, name)
+        except OllamaError:
+            continue    # not in the store (or an unreadable manifest): not complete
+        if plan(path, index)['present']:
+            found.append(dict(name=index['name'], digest=index['digest']))
+    return found
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type='path', required=True),
             indexes=dict(type='list', elements='dict', default=[]),
             names=dict(type='list', elements='str', default=[]),
+            complete=dict(type='list', elements='str', default=[]),
+            files=dict(type='list', elements='path', default=[]),
             incoming=dict(type='path'),
         ),
         supports_check_mode=True,
     )
     path, incoming = module.params['path'], module.params['incoming']
     try:
-        result = dict(changed=False, free_bytes=free_bytes(path), models=models(path), plans=[], indexes=[])
+        result = dict(changed=False, free_bytes=free_bytes(path), models=models(path), plans=[], indexes=[],
+                      complete=[], files=[])
         for i, index in enumerate(module.params['indexes']):
             check_index(index, 'indexes[%d]' % i)
             result['plans'].append(dict(plan(path, index, incoming), name=index['name'], digest=index['digest']))
         for name in module.params['names']:
             result['indexes'].append(model_index(path, name))
+        result['complete'] = complete(path, module.params['complete'])
+        result['files'] = entries(module.params['files'])
     except OllamaError as e:
         module.fail_json(msg='Could not read the model store %s: %s' % (path, e))
     module.exit_json(**result)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 
@@ -111,3 +112,29 @@ def test_an_invalid_index_fails(run_module, staging, node):
     assert result['failed'] is True
     assert result['msg'].startswith('Could not read the model store %s: indexes[1] is not a valid bundle index: the '
                                     'blob ' % node)
+
+
+def test_complete_lists_only_the_models_whose_manifest_and_blobs_are_all_there(run_module, staging, tmp_path, node):
+    bundle = str(tmp_path / 'bundle')
+    _store.export(staging.root, PARENT, bundle)
+    parent, incoming = receive(bundle, PARENT, node)
+    args = dict(path=node, complete=[PARENT, DERIVED, 'qwen2:7b'])
+    assert run_module(ollama_store_info, args)['complete'] == []          # received, not activated: no manifest yet
+
+    _store.activate(node, incoming, parent)
+    result = run_module(ollama_store_info, args)
+    assert result['complete'] == [dict(name=PARENT, digest=parent['digest'])]   # the others are not in the store
+
+    blob = blob_file(node, parent['blobs'][0]['digest'])
+    with open(blob, 'r+b') as f:                                           # a blob cut short: no longer complete
+        f.truncate(max(parent['blobs'][0]['size'] - 1, 0))
+    assert run_module(ollama_store_info, args)['complete'] == []
+
+
+def test_files_lists_the_build_directory_with_checksums(run_module, staging, tmp_path):
+    build = tmp_path / 'build' / 'tiny'
+    build.mkdir(parents=True)
+    (build / 'Modelfile').write_text('FROM ./tiny.gguf\n')
+    result = run_module(ollama_store_info, dict(path=staging.root, files=[str(build), str(tmp_path / 'none')]))
+    assert [(e['path'], e['isdir'], e.get('checksum')) for e in result['files']] == [
+        (str(build), True, None), (str(build / 'Modelfile'), False, hashlib.sha1(b'FROM ./tiny.gguf\n').hexdigest())]
