@@ -17,7 +17,9 @@ description:
   - "What the argument spec's types cannot say: the fan-out width 1 or more (the waves need a source to feed at least
     one node), the rsync daemon's port 1-65535, a transfer timeout above 0 (0 would wait for ever on a stalled
     transfer), bandwidth limit and disk margins 0 or more, the GPU memory headroom 0 percent or more, a bundle root that
-    is an absolute path, an inventory group name."
+    is an absolute path, an inventory group name, a depot host of the inventory that is not a GPU node (its rsync
+    daemon serves the bundle root; a node's serves its store) - given C(inventory_hosts) and C(node_group_hosts) in
+    the mapping."
   - The model declarations (C(ollama_models), C(ollama_models_only), C(ollama_models_staging_host)) are checked by
     P(gpufleet.ollama.ollama_models_catalog#filter); the address and port of the rsync daemon against the host by
     P(gpufleet.ollama.ollama_host_problems#filter).
@@ -100,6 +102,17 @@ def ollama_models_input_problems(settings):
     for name in ('ollama_models_depot_host', 'ollama_models_staging_host'):
         if name in s and s[name] is not None and not isinstance(s[name], str):
             p.append('%s must be an inventory host name, or empty (got %r).' % (name, s[name]))
+    depot = s.get('ollama_models_depot_host')
+    if isinstance(depot, str) and depot and isinstance(s.get('inventory_hosts'), list):
+        nodes = s.get('node_group_hosts') if isinstance(s.get('node_group_hosts'), list) else []
+        if depot not in s['inventory_hosts']:
+            p.append('ollama_models_depot_host: %s is not a host of the inventory (valid: an inventory host outside '
+                     'the GPU nodes that holds ollama_models_bundle_dir, or empty for the controller).' % depot)
+        elif depot in nodes:
+            # its rsync daemon would serve the bundle root and the node's store in turn, one file for both
+            p.append('ollama_models_depot_host: %s is a GPU node (group %s); a node serves its own store to its peers '
+                     '(valid: an inventory host outside the GPU nodes that holds ollama_models_bundle_dir, or empty '
+                     'for the controller).' % (depot, s.get('ollama_models_node_group')))
     return p
 
 

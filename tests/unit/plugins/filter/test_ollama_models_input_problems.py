@@ -94,3 +94,21 @@ def test_several_mistakes_are_all_reported():
     problems = ollama_models_input_problems(dict(GOOD, ollama_models_fanout_width=0, ollama_models_peer_port=0,
                                                  ollama_models_transfer_timeout=0))
     assert len(problems) == 3
+
+
+HOSTS = {'inventory_hosts': ['gpu-node-1', 'gpu-node-2', 'depot01', 'gw-1'], 'node_group_hosts': ['gpu-node-1', 'gpu-node-2'],
+         'ollama_models_node_group': 'gpu_nodes'}
+
+
+def test_a_depot_outside_the_gpu_nodes_passes():
+    assert ollama_models_input_problems(dict(GOOD, ollama_models_depot_host='depot01', **HOSTS)) == []
+    assert ollama_models_input_problems(dict(GOOD, ollama_models_depot_host='', **HOSTS)) == []
+
+
+@pytest.mark.parametrize('depot, words', [
+    ('depot02', ['ollama_models_depot_host: depot02 is not a host of the inventory', 'or empty for the controller']),
+    ('gpu-node-2', ['ollama_models_depot_host: gpu-node-2 is a GPU node (group gpu_nodes)', 'outside the GPU nodes']),
+])
+def test_a_depot_that_cannot_be_one_is_named(depot, words):
+    problems = ollama_models_input_problems(dict(GOOD, ollama_models_depot_host=depot, **HOSTS))
+    assert len(problems) == 1 and all(w in problems[0] for w in words)
