@@ -20,7 +20,7 @@ x509 = pytest.importorskip('cryptography.x509')
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 
-NAMES = ['DNS:gw1', 'DNS:localhost', 'IP:127.0.0.1', 'IP:172.30.140.10']
+NAMES = ('DNS:gw1', 'DNS:localhost', 'IP:127.0.0.1', 'IP:172.30.140.10')
 NOW = datetime.datetime.now(datetime.timezone.utc)
 
 
@@ -63,30 +63,30 @@ def pki(tmp_path):
 
 
 def test_a_current_certificate_needs_nothing(pki):
-    issue, paths, _ = pki
+    issue, paths = pki[:2]
     cert = issue()
     assert ollama_gateway_cert_problem(cert, paths['key'], paths['ca'], list(reversed(NAMES))) == ''
 
 
 def test_each_reason_to_issue_it_again(pki):
     issue, paths, tmp = pki
-    assert ollama_gateway_cert_problem(str(tmp / 'gw1.crt'), paths['key'], paths['ca'], NAMES) == \
+    assert ollama_gateway_cert_problem(str(tmp / 'gw1.crt'), paths['key'], paths['ca'], list(NAMES)) == \
         'its certificate %s does not exist' % (tmp / 'gw1.crt')
     cert = issue(names=NAMES[:-1])
-    assert ollama_gateway_cert_problem(cert, paths['key'], paths['ca'], NAMES) == (
+    assert ollama_gateway_cert_problem(cert, paths['key'], paths['ca'], list(NAMES)) == (
         'its names DNS:gw1, DNS:localhost, IP:127.0.0.1 are not those asked for, '
         'DNS:gw1, DNS:localhost, IP:127.0.0.1, IP:172.30.140.10')
     other = _key()
     issue(by=(other, x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, 'gpufleet.ollama gateway CA')])))
-    assert ollama_gateway_cert_problem(cert, paths['key'], paths['ca'], NAMES) == \
+    assert ollama_gateway_cert_problem(cert, paths['key'], paths['ca'], list(NAMES)) == \
         'it was not issued by the CA in %s' % paths['ca']
     issue(for_key=_key())
-    assert ollama_gateway_cert_problem(cert, paths['key'], paths['ca'], NAMES) == \
+    assert ollama_gateway_cert_problem(cert, paths['key'], paths['ca'], list(NAMES)) == \
         'it does not belong to the key %s' % paths['key']
     issue(days=20)
-    assert ollama_gateway_cert_problem(cert, paths['key'], paths['ca'], NAMES, renew_days=30).startswith(
+    assert ollama_gateway_cert_problem(cert, paths['key'], paths['ca'], list(NAMES), renew_days=30).startswith(
         'it expires in 19 days')
-    assert ollama_gateway_cert_problem(cert, paths['key'], paths['ca'], NAMES, renew_days=7) == ''
+    assert ollama_gateway_cert_problem(cert, paths['key'], paths['ca'], list(NAMES), renew_days=7) == ''
 
 
 def test_an_unreadable_key_is_named_never_shown(pki):
@@ -94,12 +94,12 @@ def test_an_unreadable_key_is_named_never_shown(pki):
     cert = issue()
     secret = tmp / 'bad.key'
     secret.write_text('-----BEGIN PRIVATE KEY-----\nc2VjcmV0LXNlY3JldA==\n-----END PRIVATE KEY-----\n')
-    problem = ollama_gateway_cert_problem(cert, str(secret), paths['ca'], NAMES)
+    problem = ollama_gateway_cert_problem(cert, str(secret), paths['ca'], list(NAMES))
     assert problem == 'its key %s cannot be read as an unencrypted PEM key' % secret
     assert 'c2VjcmV0' not in problem
 
 
 def test_names_must_be_a_list(pki):
-    issue, paths, _ = pki
+    issue, paths = pki[:2]
     with pytest.raises(AnsibleFilterError, match='names must be a list, got str'):
         ollama_gateway_cert_problem(issue(), paths['key'], paths['ca'], 'DNS:gw1')
