@@ -53,8 +53,10 @@ options:
   files:
     description:
       - Paths to describe in RV(files) as M(ansible.builtin.find) would (a regular file up to 4 MiB with its sha1
-        checksum); a directory also lists its direct entries. M(gpufleet.ollama.managed_files) takes such a list
-        as O(gpufleet.ollama.managed_files#module:known) (the role's build directory on the staging host).
+        checksum), each path itself only - a directory's entries are not listed, so a GGUF beside the files asked
+        for is never read. M(gpufleet.ollama.managed_files) takes such a list as
+        O(gpufleet.ollama.managed_files#module:known) (the role's build directories, Modelfiles and GGUF stamps on
+        the staging host).
     type: list
     elements: path
     default: []
@@ -158,7 +160,7 @@ complete:
       description: SHA-256 of its manifest file (the model digest of its bundle index).
       type: str
 files:
-  description: Each existing path of O(files) (and each direct entry of a directory among them), as M(ansible.builtin.find) lists it.
+  description: Each existing path of O(files), as M(ansible.builtin.find) lists it.
   returned: always
   type: list
   elements: dict
@@ -188,7 +190,7 @@ indexes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gpufleet.ollama.plugins.module_utils._files import entries
+from ansible_collections.gpufleet.ollama.plugins.module_utils._files import CHECKSUM_LIMIT, entry
 from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import OllamaError
 from ansible_collections.gpufleet.ollama.plugins.module_utils._store import (
     check_index,
@@ -234,7 +236,7 @@ def main():
         for name in module.params['names']:
             result['indexes'].append(model_index(path, name))
         result['complete'] = complete(path, module.params['complete'])
-        result['files'] = entries(module.params['files'])
+        result['files'] = [e for e in (entry(p, CHECKSUM_LIMIT) for p in module.params['files']) if e is not None]
     except OllamaError as e:
         module.fail_json(msg='Could not read the model store %s: %s' % (path, e))
     module.exit_json(**result)

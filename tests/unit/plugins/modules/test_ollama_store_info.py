@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from ansible_collections.gpufleet.ollama.plugins.module_utils import _store
+from ansible_collections.gpufleet.ollama.plugins.module_utils import _files, _store
 from ansible_collections.gpufleet.ollama.plugins.modules import ollama_store_info
 from ansible_collections.gpufleet.ollama.tests.unit.plugins.module_utils.test__store import (
     DERIVED,
@@ -131,10 +131,19 @@ def test_complete_lists_only_the_models_whose_manifest_and_blobs_are_all_there(r
     assert run_module(ollama_store_info, args)['complete'] == []
 
 
-def test_files_lists_the_build_directory_with_checksums(run_module, staging, tmp_path):
+def test_files_describes_each_path_itself_never_the_files_beside_it(run_module, staging, tmp_path, monkeypatch):
     build = tmp_path / 'build' / 'tiny'
     build.mkdir(parents=True)
     (build / 'Modelfile').write_text('FROM ./tiny.gguf\n')
-    result = run_module(ollama_store_info, dict(path=staging.root, files=[str(build), str(tmp_path / 'none')]))
+    (build / 'tiny.gguf').write_bytes(b'GGUF weights')       # hard-linked to its blob on a node: never to be read
+    opened = []
+
+    def recording_open(path, *args, **kwargs):
+        opened.append(os.fspath(path))
+        return open(path, *args, **kwargs)
+    monkeypatch.setattr(_files, 'open', recording_open, raising=False)
+    result = run_module(ollama_store_info, dict(path=staging.root, files=[str(build), str(build / 'Modelfile'),
+                                                                       str(build / 'gguf.stamp')]))
     assert [(e['path'], e['isdir'], e.get('checksum')) for e in result['files']] == [
         (str(build), True, None), (str(build / 'Modelfile'), False, hashlib.sha1(b'FROM ./tiny.gguf\n').hexdigest())]
+    assert opened == [str(build / 'Modelfile')]           # the GGUF beside it is never opened
