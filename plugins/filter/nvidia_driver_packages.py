@@ -172,7 +172,7 @@ def nvidia_driver_packages(os_release, branch, version='', flavor='open', source
                                  'got %s' % type(os_release).__name__)
     dist = str(os_release.get('id') or '').lower()
     version_id = str(os_release.get('version_id') or '')
-    major = version_id.split('.')[0]
+    major = version_id.split('.', maxsplit=1)[0]
     branch, version, kernel = str(branch or '').strip(), str(version or '').strip(), str(kernel or '').strip()
     problems = []
     for name, value, valid in (('nvidia_driver_flavor', flavor, FLAVORS), ('nvidia_driver_source', source, SOURCES),

@@ -142,8 +142,8 @@ def test_files_describes_each_path_itself_never_the_files_beside_it(run_module, 
         opened.append(os.fspath(path))
         return open(path, *args, **kwargs)
     monkeypatch.setattr(_files, 'open', recording_open, raising=False)
-    result = run_module(ollama_store_info, dict(path=staging.root, files=[str(build), str(build / 'Modelfile'),
-                                                                       str(build / 'gguf.stamp')]))
+    paths = [str(build), str(build / 'Modelfile'), str(build / 'gguf.stamp')]
+    result = run_module(ollama_store_info, dict(path=staging.root, files=paths))
     assert [(e['path'], e['isdir'], e.get('checksum')) for e in result['files']] == [
         (str(build), True, None), (str(build / 'Modelfile'), False, hashlib.sha1(b'FROM ./tiny.gguf\n').hexdigest())]
     assert opened == [str(build / 'Modelfile')]           # the GGUF beside it is never opened
