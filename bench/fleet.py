@@ -423,8 +423,10 @@ def close_masters():
     for name in os.listdir(cp_dir):
         path = os.path.join(cp_dir, name)
         sh(["ssh", "-o", "ControlPath=" + path, "-O", "exit", "fleet"], check=False, timeout=20)
-        if os.path.exists(path):
+        try:
             os.remove(path)
+        except FileNotFoundError:
+            pass    # the master removed its socket as it exited (it does so after answering -O exit)
 
 
 def down():
