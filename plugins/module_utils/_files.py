@@ -48,18 +48,20 @@ def entry(path, checksum_limit=None):
     return out
 
 
+def described(paths, checksum_limit=CHECKSUM_LIMIT):
+    """Each existing path of paths, itself only (a directory's entries are not listed)."""
+    return [e for e in (entry(path, checksum_limit) for path in paths) if e is not None]
+
+
 def entries(paths, checksum_limit=CHECKSUM_LIMIT):
     """Each existing path of paths, and for a directory also its direct entries (sorted, not recursive)."""
     out = []
-    for path in paths:
-        top = entry(path, checksum_limit)
-        if top is None:
-            continue
+    for top in described(paths, checksum_limit):
         out.append(top)
         if top['isdir']:
             try:
-                names = sorted(os.listdir(path))
+                names = sorted(os.listdir(top['path']))
             except OSError:
                 continue
-            out.extend(e for e in (entry(os.path.join(path, name), checksum_limit) for name in names) if e is not None)
+            out.extend(described([os.path.join(top['path'], name) for name in names], checksum_limit))
     return out

@@ -188,7 +188,7 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gpufleet.ollama.plugins.module_utils._files import entry
+from ansible_collections.gpufleet.ollama.plugins.module_utils._files import described, entry
 from ansible_collections.gpufleet.ollama.plugins.module_utils._nvidia import ParseError, read_gpus
 
 VERSION_DIR = re.compile(r'^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$')
@@ -351,7 +351,7 @@ def main():
             user=describe_user(module.params['user']),
             store_usable=store_usable(module.params['store'], module.params['user']),
             unit_files=unit_files(module.params['unit_dir']),
-            paths=[e for e in (entry(p) for p in module.params['paths']) if e is not None],
+            paths=described(module.params['paths'], checksum_limit=None),
         )
     except OSError as e:
         module.fail_json(msg='ollama_node_info: cannot read %s: %s' % (e.filename or root, e.strerror or e))

@@ -190,7 +190,7 @@ indexes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gpufleet.ollama.plugins.module_utils._files import CHECKSUM_LIMIT, entry
+from ansible_collections.gpufleet.ollama.plugins.module_utils._files import described
 from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import OllamaError
 from ansible_collections.gpufleet.ollama.plugins.module_utils._store import (
     check_index,
@@ -236,7 +236,7 @@ def main():
         for name in module.params['names']:
             result['indexes'].append(model_index(path, name))
         result['complete'] = complete(path, module.params['complete'])
-        result['files'] = [e for e in (entry(p, CHECKSUM_LIMIT) for p in module.params['files']) if e is not None]
+        result['files'] = described(module.params['files'])
     except OllamaError as e:
         module.fail_json(msg='Could not read the model store %s: %s' % (path, e))
     module.exit_json(**result)
