@@ -18,7 +18,8 @@ description:
     installed (M(gpufleet.ollama.deb_packages) O(gpufleet.ollama.deb_packages#module:installed)), a service
     active and enabled, a table loaded, a file exactly as the role would write it; anything it does not show is
     read again or done as usual, so a stale read costs a run. A file it lists is written by one role, once per
-    site run, so the read cannot go stale before that role uses it.
+    site run, so the read cannot go stale before that role uses it - except the gateways' files, which a drain
+    earlier in the same run (a rolling change) rewrites; the gateway role stops using the read after one.
   - A part whose tool is missing or refuses the user (C(nft) wants root) is left out of RV(probed) and comes back
     empty; only O(parts=addresses) is required to work.
 version_added: 0.3.0
@@ -44,6 +45,24 @@ options:
     type: list
     elements: path
     default: []
+  contents:
+    description:
+      - Small state files (JSON the roles keep, such as a gateway's drain set) to return in RV(contents) as text,
+        so a role reads them without a run of its own.
+      - A path that is missing, not a regular file, unreadable, over 64 KiB or not UTF-8 is left out of
+        RV(contents) (the role then reads it as usual).
+    type: list
+    elements: path
+    default: []
+    version_added: 0.3.0
+  users:
+    description:
+      - Accounts to describe in RV(users) (from the passwd database, as C(getent passwd) shows them), so a role
+        leaves out its M(ansible.builtin.user) run when the account already is as it would make it.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.3.0
 seealso:
   - module: gpufleet.ollama.deb_packages
 """
@@ -109,9 +128,22 @@ files:
   sample:
     - {path: /etc/gpufleet/models-rsyncd.conf, isdir: false, isreg: true, islnk: false, mode: "0644", uid: 0, gid: 0,
        pw_name: root, gr_name: root, mtime: 1764590000.0, checksum: 0b1c6bd2c6f54c1a52b5f8ee1e5a2bb4c1c0e0a1}
+contents:
+  description: The text of each readable path of O(contents) (regular, at most 64 KiB, UTF-8), by path.
+  returned: always
+  type: dict
+  sample: {/var/lib/gpufleet/gateway/drained.json: "[\"gpu-node-3\"]\n"}
+users:
+  description: Each existing account of O(users), by name.
+  returned: always
+  type: dict
+  sample: {gpufleet-check: {uid: 998, gid: 998, home: /nonexistent, shell: /usr/sbin/nologin}}
 """
 
 import json
+import os
+import pwd
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -175,15 +207,50 @@ class Probe:
         return None if rc != 0 else parse_tables(out)
 
 
+CONTENTS_LIMIT = 64 * 1024
+
+
+def read_contents(paths):
+    """{path: text} of the small readable regular UTF-8 files among paths; the others are left out."""
+    found = {}
+    for path in paths:
+        if not os.path.isfile(path):   # before open: a FIFO would block it
+            continue
+        try:
+            with open(path, 'rb') as f:
+                status = os.fstat(f.fileno())
+                if not stat.S_ISREG(status.st_mode) or status.st_size > CONTENTS_LIMIT:
+                    continue
+                found[path] = f.read(CONTENTS_LIMIT + 1).decode('utf-8')
+        except (OSError, UnicodeDecodeError):
+            continue
+    return found
+
+
+def read_users(names):
+    """{name: {uid, gid, home, shell}} of the accounts among names that exist."""
+    found = {}
+    for name in names:
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        found[name] = dict(uid=entry.pw_uid, gid=entry.pw_gid, home=entry.pw_dir, shell=entry.pw_shell)
+    return found
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(parts=dict(type='list', elements='str', choices=PARTS, default=PARTS),
-                           files=dict(type='list', elements='path', default=[])),
+                           files=dict(type='list', elements='path', default=[]),
+                           contents=dict(type='list', elements='path', default=[]),
+                           users=dict(type='list', elements='str', default=[])),
         supports_check_mode=True,
     )
     probe = Probe(module)
     result = dict(changed=False, probed=[], addresses=[], packages={}, units={}, started=[], nft_tables=[],
-                  files=entries(module.params['files']))
+                  files=entries(module.params['files']), contents=read_contents(module.params['contents']),
+                  users=read_users(module.params['users']))
     for part in PARTS:
         if part in module.params['parts']:
             value = getattr(probe, part)()

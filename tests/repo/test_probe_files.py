@@ -17,13 +17,17 @@ import yaml
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
-def _probe_files():
+def _probe_task():
     with open(os.path.join(ROOT, "playbooks", "upgrade.yml")) as f:
         plays = yaml.safe_load(f)
     for task in plays[0]["tasks"]:
         if "gpufleet.ollama.host_probe" in task:
-            return task["gpufleet.ollama.host_probe"]["files"]
+            return task["gpufleet.ollama.host_probe"]
     raise AssertionError("the reach play of playbooks/upgrade.yml has no host_probe task")
+
+
+def _probe_files():
+    return _probe_task()["files"]
 
 
 def _role_vars(role):
@@ -40,12 +44,32 @@ def test_every_fixed_file_written_with_the_probe_is_in_a_directory_it_reads():
     read = set(_probe_files())
     models = _role_vars("ollama_models")
     firewall = _role_vars("ollama_firewall")
+    gateway = _role_vars("ollama_gateway")
+    vip = _role_vars("ollama_gateway_vip")
     fixed = [models["__ollama_models_rsyncd_conf"],
              "/etc/systemd/system/" + models["__ollama_models_rsyncd_unit"],
              firewall["__ollama_firewall_file"],
-             _resolve(firewall["__ollama_firewall_unit_path"], firewall)]
+             _resolve(firewall["__ollama_firewall_unit_path"], firewall),
+             # the gateway's files (configure.yml, install.yml, tls.yml) and keepalived's
+             "/etc/nginx/nginx.conf", "/etc/systemd/system/nginx.service.d/gpufleet.conf",
+             gateway["__ollama_gateway_conf_dir"] + "/gateway.js",
+             gateway["__ollama_gateway_conf_dir"], gateway["__ollama_gateway_state_dir"],
+             "/etc/systemd/system/nginx.service.d",
+             _resolve(gateway["__ollama_gateway_memory_file"], gateway),
+             vip["__ollama_gateway_vip_config_file"]]
     for path in fixed:
         assert os.path.dirname(path) in read, "%s is not in a directory the reach play's host_probe reads" % path
+
+
+def test_the_gateways_state_files_and_account_are_those_the_probe_returns():
+    probe = _probe_task()
+    gateway = _role_vars("ollama_gateway")
+    assert sorted(probe["contents"]) == sorted(_resolve(gateway[name], gateway) for name in
+                                               ("__ollama_gateway_drain_file", "__ollama_gateway_memory_file"))
+    assert probe["users"] == [_role_vars("ollama_gateway_vip")["__ollama_gateway_vip_script_user"]]
+    # the content filter tells "missing" from "not read" by the listing of the file's directory
+    for path in probe["contents"]:
+        assert os.path.dirname(path) in probe["files"], path
 
 
 def test_the_roles_that_use_the_probes_files_are_those_checked_here():
@@ -56,4 +80,6 @@ def test_the_roles_that_use_the_probes_files_are_those_checked_here():
                 with open(os.path.join(dirpath, name)) as f:
                     if "gpufleet_host_probe.files" in f.read():
                         users.append(os.path.relpath(os.path.join(dirpath, name), ROOT))
-    assert sorted(users) == ["roles/ollama_firewall/tasks/configure.yml", "roles/ollama_models/tasks/peers.yml"]
+    assert sorted(users) == ["roles/ollama_firewall/tasks/configure.yml", "roles/ollama_gateway/tasks/service.yml",
+                             "roles/ollama_gateway/vars/main.yml", "roles/ollama_gateway_vip/tasks/configure.yml",
+                             "roles/ollama_models/tasks/peers.yml"]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import pwd
 import stat
 from unittest import mock
 
@@ -114,3 +116,32 @@ def test_files_defaults_to_none(run_module):
     with fake_host():
         result = run_module(host_probe, {}, check_mode=True)
     assert result['files'] == []
+
+
+def test_contents_returns_small_text_files_and_leaves_out_the_rest(run_module, tmp_path):
+    state = tmp_path / 'drained.json'
+    state.write_text('["node-3"]\n')
+    big = tmp_path / 'big.json'
+    big.write_text('x' * (host_probe.CONTENTS_LIMIT + 1))
+    binary = tmp_path / 'blob'
+    binary.write_bytes(b'\xff\xfe\x00')
+    fifo = tmp_path / 'fifo'
+    os.mkfifo(fifo)
+    asked = [str(p) for p in (state, big, binary, fifo, tmp_path, tmp_path / 'missing')]
+    with fake_host():
+        result = run_module(host_probe, {'contents': asked}, check_mode=True)
+    assert result['contents'] == {str(state): '["node-3"]\n'}
+
+
+def test_users_describes_the_accounts_that_exist(run_module):
+    with fake_host():
+        result = run_module(host_probe, {'users': ['root', 'no-such-account-here']}, check_mode=True)
+    assert list(result['users']) == ['root']
+    assert result['users']['root']['uid'] == 0 and result['users']['root']['home'] == pwd.getpwnam('root').pw_dir
+    assert result['users']['root']['shell'] == pwd.getpwnam('root').pw_shell
+
+
+def test_contents_and_users_default_to_none(run_module):
+    with fake_host():
+        result = run_module(host_probe, {}, check_mode=True)
+    assert result['contents'] == {} and result['users'] == {}
