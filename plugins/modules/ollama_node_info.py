@@ -67,6 +67,13 @@ options:
   nvidia_smi_path:
     description: With O(gpus), the C(nvidia-smi) to run (default - found on the PATH or in C(/usr/bin)).
     type: path
+  instances:
+    description:
+      - Also read what every loaded instance C(ollama@<port>.service) runs (RV(instances_show)), so the role's service
+        step needs no read of its own when nothing restarted or reloaded an instance since.
+    type: bool
+    default: false
+    version_added: 0.3.0
 seealso:
   - module: gpufleet.ollama.nvidia_gpu_info
   - module: gpufleet.ollama.ollama_store_info
@@ -151,6 +158,15 @@ store_usable:
   returned: always
   type: bool
   sample: true
+instances_show:
+  description:
+    - With O(instances), the output of C(systemctl show --timestamp=us+utc
+      --property=Id,ActiveState,UnitFileState,ExecStart,ExecMainStartTimestamp 'ollama@*.service') - every instance
+      systemd has loaded (an instance never started nor enabled is not listed); empty without O(instances) or when
+      C(systemctl) is missing or fails.
+  returned: always
+  type: str
+  sample: "Id=ollama@11434.service\nActiveState=active\nUnitFileState=enabled\n..."
 unit_files:
   description:
     - With O(unit_dir), the unit file C(ollama@.service), every instance's drop-in directory C(ollama@<port>.service.d)
@@ -190,6 +206,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gpufleet.ollama.plugins.module_utils._files import described, entry
 from ansible_collections.gpufleet.ollama.plugins.module_utils._nvidia import ParseError, read_gpus
+from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import CommandRunner
+
+# What roles/ollama/tasks/state.yml reads of each instance (plugins/filter/ollama_instance_states.py parses it).
+INSTANCES_SHOW = ['show', '--timestamp=us+utc', '--property=Id,ActiveState,UnitFileState,ExecStart,ExecMainStartTimestamp',
+                  'ollama@*.service']
 
 VERSION_DIR = re.compile(r'^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$')
 # the records are a line each; a longer file is not one of them
@@ -318,6 +339,15 @@ def store_usable(path, name):
     return True
 
 
+def read_instances(module):
+    """systemctl show of every loaded instance, or '' when systemctl is missing or fails (the role reads them itself)."""
+    systemctl = module.get_bin_path('systemctl')
+    if systemctl is None:
+        return ''
+    rc, out, dummy = CommandRunner(module, systemctl).run(*INSTANCES_SHOW)
+    return out if rc == 0 else ''
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -332,6 +362,7 @@ def main():
             unit_dir=dict(type='path'),
             gpus=dict(type='bool', default=False),
             nvidia_smi_path=dict(type='path'),
+            instances=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
@@ -362,6 +393,7 @@ def main():
             module.fail_json(msg='ollama_node_info: %s' % e)
     else:
         result['gpu_info'] = {}
+    result['instances_show'] = read_instances(module) if module.params['instances'] else ''
     module.exit_json(**result)
 
 

@@ -196,3 +196,37 @@ def test_describes_paths_as_find_with_checksums_would(run_module, tmp_path):
     assert f['pw_name'] == pwd.getpwuid(os.getuid()).pw_name and f['gr_name'] == grp.getgrgid(os.getgid()).gr_name
     assert described[str(tmp_path)]['isdir'] and 'checksum' not in described[str(tmp_path)]
     assert described[str(tmp_path / 'link')]['islnk'] and not described[str(tmp_path / 'link')]['isreg']
+
+
+SHOW = ('Id=ollama@11434.service\nActiveState=active\nUnitFileState=enabled\n'
+        'ExecStart={ path=/opt/ollama/0.14.1/bin/ollama ; argv[]=/opt/ollama/0.14.1/bin/ollama serve }\n'
+        'ExecMainStartTimestamp=Tue 2026-12-01 17:09:02.894367 UTC\n')
+
+
+@pytest.mark.parametrize('found, rc, expected', [
+    (True, 0, SHOW),          # what systemctl printed, for ollama_instance_states
+    (True, 1, ''),            # systemctl failed: the role reads the instances itself
+    (False, 0, ''),           # no systemctl
+])
+def test_reads_the_loaded_instances_when_asked(run_module, tmp_path, monkeypatch, found, rc, expected):
+    calls = []
+
+    def run_command(self, argv, environ_update=None, expand_user_and_vars=True):
+        calls.append(argv)
+        assert environ_update['LC_ALL'] == 'C' and not expand_user_and_vars
+        return rc, SHOW if rc == 0 else '', 'failed' if rc else ''
+    monkeypatch.setattr('ansible.module_utils.basic.AnsibleModule.run_command', run_command)
+    monkeypatch.setattr('ansible.module_utils.basic.AnsibleModule.get_bin_path',
+                        lambda self, tool, *a, **k: '/bin/systemctl' if found else None)
+    result = run_module(ollama_node_info, dict(install_root=str(tmp_path), version='0.14.1', instances=True),
+                        check_mode=True)
+    assert result['instances_show'] == expected
+    assert calls == ([['/bin/systemctl'] + ollama_node_info.INSTANCES_SHOW] if found else [])
+    assert ollama_node_info.INSTANCES_SHOW[-1] == 'ollama@*.service'
+
+
+def test_instances_are_not_read_unless_asked(run_module, tmp_path, monkeypatch):
+    monkeypatch.setattr('ansible.module_utils.basic.AnsibleModule.run_command',
+                        lambda *a, **k: pytest.fail('nothing runs without instances'))
+    result = run_module(ollama_node_info, dict(install_root=str(tmp_path), version='0.14.1'), check_mode=True)
+    assert result['instances_show'] == ''
