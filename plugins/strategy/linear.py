@@ -28,6 +28,8 @@ description:
     collection supports, by a test that compares every result with the builtin strategy's).
   - Callbacks that treat only a strategy named C(linear) as lockstep (C(ansible.posix.json)) see it as a
     free-running strategy.
+  - A condition that is true is evaluated twice, on the controller and again by the worker; a lookup with side effects
+    (C(pipe)) in a C(when) would run twice (the collection has none).
 author:
   - gpufleet maintainers (@gpufleet)
 version_added: 0.3.0
