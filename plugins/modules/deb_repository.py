@@ -11,7 +11,7 @@ short_description: Index a directory of .deb files as a flat apt repository, rea
 description:
   - Writes C(Packages) (each C(.deb)'s control paragraph with C(Filename), C(Size) and C(SHA256)) and C(Release)
     (the size and SHA256 of C(Packages)) into O(path), so that an apt source C(deb [trusted=yes] file:<path> ./) -
-    or in deb822 C(Types: deb), C(URIs: file:<path>), C(Suites: ./) - installs from it. This is what
+    in deb822, C(Types) V(deb), C(URIs) V(file:<path>), C(Suites) V(./) and C(Trusted) V(yes) - installs from it. This is what
     C(dpkg-scanpackages) and C(apt-ftparchive) do, with only C(dpkg-deb), which every Debian or Ubuntu host has
     (an air-gapped node cannot install C(dpkg-dev) or C(apt-utils) before it has a repository).
   - A C(.deb) is read (C(dpkg-deb --field), its SHA256) only when it is new to the directory or its size or
