@@ -75,8 +75,9 @@ def query_gpus(module, nvidia_smi):
 
 
 def read_gpus(module, path=None):
-    """{gpus, gpu_count, driver_version, reason} of nvidia-smi at path (or on PATH and in /usr/bin); reason is None
-    when it listed GPUs. Raises ParseError on a line it cannot read."""
+    """{gpus, gpu_count, driver_version, reason, nvidia_smi} of nvidia-smi at path (or on PATH and in /usr/bin);
+    reason is None when it listed GPUs, nvidia_smi is the program run (None when none was found). Raises ParseError
+    on a line it cannot read."""
     if path:
         nvidia_smi = path if os.access(path, os.X_OK) and os.path.isfile(path) else None
         not_found = 'nvidia-smi not found at %s' % path
@@ -87,4 +88,4 @@ def read_gpus(module, path=None):
     if nvidia_smi:
         gpus, reason = query_gpus(module, nvidia_smi)
     return dict(gpus=gpus, gpu_count=len(gpus), driver_version=gpus[0]['driver_version'] if gpus else None,
-                reason=reason)
+                reason=reason, nvidia_smi=nvidia_smi)

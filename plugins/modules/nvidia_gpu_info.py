@@ -102,6 +102,12 @@ reason:
   returned: always
   type: str
   sample: "nvidia-smi reported no GPU: No devices were found"
+nvidia_smi:
+  description: The C(nvidia-smi) that was run, or V(null) when none was found.
+  returned: always
+  type: str
+  sample: /usr/bin/nvidia-smi
+  version_added: 0.3.0
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -189,7 +189,7 @@ paths:
             uid: 999, gid: 999, pw_name: ollama, gr_name: ollama}]
 gpu_info:
   description: With O(gpus), what M(gpufleet.ollama.nvidia_gpu_info) returns - C(gpus), C(gpu_count),
-    C(driver_version) and C(reason); empty without O(gpus).
+    C(driver_version), C(reason) and C(nvidia_smi) (the program run); empty without O(gpus).
   returned: always
   type: dict
   sample: {gpus: [{index: 0, uuid: GPU-1, name: NVIDIA H100, memory_total_mib: 81559, memory_used_mib: 4,

@@ -82,6 +82,27 @@ def test_instances_pinned_to_different_gpus(host):
     assert len(devices) == 2
 
 
+@pytest.mark.parametrize("port", PORTS)
+def test_instance_checks_its_gpu_before_it_starts(host, port):
+    """Each GPU-pinned instance runs nvidia-smi for its GPU before Ollama (ExecStartPre) and is ordered after the
+    driver's persistence daemon: an instance whose GPU is not visible fails to start instead of serving on the CPU.
+    That it passes for a visible GPU inside the unit's sandbox is shown by the instance running; here the same argv
+    with an id no GPU has fails, as the service user runs it."""
+    only(host, "gpu_nodes")
+    unit = "ollama@%d" % port
+    gpu = host.check_output("systemctl show -p Environment --value %s" % unit).split("CUDA_VISIBLE_DEVICES=")[1].split()[0]
+    assert "nvidia-persistenced.service" in host.check_output("systemctl show -p After --value %s" % unit).split()
+    pre = host.check_output("systemctl show -p ExecStartPre --value %s" % unit)
+    argv = pre.split("argv[]=")[1].split(" ;")[0].split()
+    assert argv[1:] == ["--query-gpu=uuid", "--format=csv,noheader", "--id=%s" % gpu]
+    user = host.check_output("systemctl show -p User --value %s" % unit)
+    run_as = "runuser -u %s -- " + " ".join(["%s"] * len(argv))
+    ok = host.run(run_as, user, *argv)
+    assert (ok.rc, ok.stdout.strip()) == (0, gpu)
+    gone = host.run(run_as, user, *(argv[:-1] + ["--id=GPU-00000000-not-on-this-node"]))
+    assert gone.rc == 6 and "No devices were found" in gone.stdout
+
+
 def test_unit_is_hardened_but_keeps_the_gpu(host):
     only(host, "gpu_nodes")
     out = host.check_output(

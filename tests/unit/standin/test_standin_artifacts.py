@@ -137,6 +137,20 @@ def test_nvidia_smi_custom_and_empty(tmp_path):
     assert (empty.returncode, empty.stdout) == (6, "No devices were found\n")
 
 
+def test_nvidia_smi_id_selects_one_gpu_by_index_or_uuid(tmp_path):
+    """nvidia-smi(1) -i/--id: one GPU, by its 0-based index or UUID; an id no GPU has is "No devices were found",
+    exit 6 (RETURN VALUE 6: a query to find an object was unsuccessful). The ollama role's start-time check of an
+    instance's GPUs (ExecStartPre in its environment drop-in) relies on that exit status."""
+    two = [{"name": "NVIDIA L4", "uuid": "GPU-aaaa", "memory_total_mib": 23034},
+           {"name": "NVIDIA L4", "uuid": "GPU-bbbb", "memory_total_mib": 23034}]
+    by_uuid = smi("--query-gpu=index,uuid", "--format=csv,noheader", "--id=GPU-bbbb", gpus=two, tmp_path=tmp_path)
+    assert (by_uuid.returncode, by_uuid.stdout) == (0, "1, GPU-bbbb\n")
+    by_index = smi("--query-gpu=uuid", "--format=csv,noheader", "-i", "0", gpus=two, tmp_path=tmp_path)
+    assert (by_index.returncode, by_index.stdout) == (0, "GPU-aaaa\n")
+    missing = smi("--query-gpu=uuid", "--format=csv,noheader", "--id=GPU-cccc", gpus=two, tmp_path=tmp_path)
+    assert (missing.returncode, missing.stdout) == (6, "No devices were found\n")
+
+
 @pytest.mark.parametrize("without_cuda, library", [(False, "library=CUDA"), (True, "id=cpu")])
 def test_release_without_cuda_runners_finds_no_gpu(tmp_path, without_cuda, library):
     """Fault fixture: a release without lib/ollama/cuda_v* finds no GPU (real: ml/path.go LibOllamaPath,

@@ -48,6 +48,7 @@ def test_lists_gpus(run_module, nvidia_smi, check_mode):
     assert result['gpu_count'] == 2
     assert result['driver_version'] == '570.124.06'
     assert result['reason'] is None
+    assert result['nvidia_smi'] == NVIDIA_SMI
     assert result['gpus'] == [
         dict(index=0, uuid='GPU-11111111-2222-3333-4444-555555555555', name='NVIDIA H100 80GB HBM3',
              memory_total_mib=81559, memory_used_mib=4, driver_version='570.124.06'),
@@ -80,6 +81,7 @@ def test_nvidia_smi_not_found(run_module, nvidia_smi):
     assert result['gpu_count'] == 0
     assert result['driver_version'] is None
     assert result['reason'] == 'nvidia-smi not found'
+    assert result['nvidia_smi'] is None
     nvidia_smi.run_command.assert_not_called()
 
 
@@ -97,7 +99,7 @@ def test_explicit_path_is_used(run_module, nvidia_smi, tmp_path):
     path.write_text('#!/bin/sh\n')
     os.chmod(str(path), 0o755)
     result = run_module(nvidia_gpu_info, {'nvidia_smi_path': str(path)})
-    assert result['gpu_count'] == 2
+    assert result['gpu_count'] == 2 and result['nvidia_smi'] == str(path)
     assert_ran_nvidia_smi(nvidia_smi.run_command, [str(path)] + ARGV[1:])
     nvidia_smi.get_bin_path.assert_not_called()
 
