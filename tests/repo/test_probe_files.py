@@ -80,6 +80,6 @@ def test_the_roles_that_use_the_probes_files_are_those_checked_here():
                 with open(os.path.join(dirpath, name)) as f:
                     if "gpufleet_host_probe.files" in f.read():
                         users.append(os.path.relpath(os.path.join(dirpath, name), ROOT))
-    assert sorted(users) == ["roles/ollama_firewall/tasks/configure.yml", "roles/ollama_gateway/tasks/service.yml",
+    assert sorted(users) == ["roles/ollama_firewall/tasks/configure.yml",
                              "roles/ollama_gateway/vars/main.yml", "roles/ollama_gateway_vip/tasks/configure.yml",
                              "roles/ollama_models/tasks/peers.yml"]
