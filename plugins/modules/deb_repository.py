@@ -89,19 +89,13 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.gpufleet.ollama.plugins.module_utils._names import OllamaError
 from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import CommandRunner
+from ansible_collections.gpufleet.ollama.plugins.module_utils._store import sha256_file
 
 CACHE = '.gpufleet-index.json'
 # Fields apt writes last in a stanza of Packages, from the file itself (dpkg-scanpackages order)
 FILE_FIELDS = ('Filename', 'Size', 'SHA256')
-
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def control_fields(text):
@@ -193,8 +187,11 @@ class Index:
             control = control_fields(out)
         except ValueError as e:
             self.module.fail_json(msg='deb_repository: cannot read the control fields of %s: %s' % (full, e))
-        return dict(name=name, size=status.st_size, mtime_ns=status.st_mtime_ns, sha256=sha256_of(full),
-                    control=control)
+        try:
+            digest = sha256_file(full)
+        except OllamaError as e:
+            self.module.fail_json(msg='deb_repository: %s' % e)
+        return dict(name=name, size=status.st_size, mtime_ns=status.st_mtime_ns, sha256=digest, control=control)
 
 
 def main():

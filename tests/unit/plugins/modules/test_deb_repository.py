@@ -78,7 +78,7 @@ def test_indexes_every_package_with_its_file_fields(run_module, repo):
 def test_a_second_run_reads_nothing_and_changes_nothing(run_module, repo, monkeypatch):
     run_module(deb_repository, {'path': str(repo)})
     before = {p.name: p.stat().st_mtime_ns for p in repo.iterdir()}
-    monkeypatch.setattr(deb_repository, 'sha256_of', lambda path: pytest.fail('hashed %s again' % path))
+    monkeypatch.setattr(deb_repository, 'sha256_file', lambda path: pytest.fail('hashed %s again' % path))
     result = run_module(deb_repository, {'path': str(repo)})
     assert (result['changed'], result['read'], result['added'], result['removed']) == (False, [], [], [])
     assert {p.name: p.stat().st_mtime_ns for p in repo.iterdir()} == before
