@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 
 import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# the checkout as the collection gpufleet.ollama (tests/unit/conftest.py does the same for a run of both directories)
+if os.path.join(ROOT, ".collections") not in sys.path:
+    sys.path.insert(0, os.path.join(ROOT, ".collections"))
 
 
 def _probe_task():
@@ -78,8 +82,20 @@ def test_the_roles_that_use_the_probes_files_are_those_checked_here():
         for name in files:
             if name.endswith(".yml"):
                 with open(os.path.join(dirpath, name)) as f:
-                    if "gpufleet_host_probe.files" in f.read():
+                    text = f.read()
+                    # the gateway role reads it through __ollama_gateway_probe (the read while no drain rewrote them)
+                    if "gpufleet_host_probe.files" in text or "__ollama_gateway_probe.files" in text:
                         users.append(os.path.relpath(os.path.join(dirpath, name), ROOT))
     assert sorted(users) == ["roles/ollama_firewall/tasks/configure.yml",
                              "roles/ollama_gateway/vars/main.yml", "roles/ollama_gateway_vip/tasks/configure.yml",
                              "roles/ollama_models/tasks/peers.yml"]
+
+
+def test_the_instances_read_in_preflight_and_in_service_ask_systemd_the_same():
+    """roles/ollama/tasks/state.yml reads the instances itself unless ollama_node_info's read (instances) stands in
+    for it; ollama_instance_states parses either, so both must ask for the same properties in the same format."""
+    from ansible_collections.gpufleet.ollama.plugins.modules.ollama_node_info import INSTANCES_SHOW
+    with open(os.path.join(ROOT, "roles", "ollama", "tasks", "state.yml")) as f:
+        argv = yaml.safe_load(f)[0]["ansible.builtin.command"]["argv"]
+    asked = re.findall(r"'(--[a-z]+=[^']+)'", argv)
+    assert asked == [a for a in INSTANCES_SHOW if a.startswith("--")]
