@@ -14,6 +14,8 @@ from ansible_collections.gpufleet.ollama.plugins.module_utils._deb import missin
 
 MODULE = 'gpufleet.ollama.deb_packages'
 APT = 'ansible.builtin.apt'
+# ansible.builtin.apt's message for a package its lists do not have (modules/apt.py, package_status)
+NOT_IN_LISTS = 'No package matching'
 
 
 def apt_args(args, missing):
@@ -23,6 +25,9 @@ def apt_args(args, missing):
         out['update_cache'] = True
         if args.get('cache_valid_time'):
             out['cache_valid_time'] = args['cache_valid_time']
+    for option in ('allow_change_held_packages', 'allow_downgrade'):
+        if args.get(option):
+            out[option] = True
     if args.get('policy_rc_d') is not None:
         out['policy_rc_d'] = args['policy_rc_d']
     return out
@@ -48,7 +53,14 @@ class ActionModule(ActionBase):
         result.update(probe)
         if probe.get('failed') or not probe.get('missing'):
             return result
-        result.update(self._execute_module(module_name=APT, module_args=apt_args(args, probe['missing']),
-                                           task_vars=task_vars))
+        applied = self._execute_module(module_name=APT, module_args=apt_args(args, probe['missing']),
+                                       task_vars=task_vars)
+        if self._task.check_mode and applied.get('failed') and NOT_IN_LISTS in str(applied.get('msg', '')):
+            # In check mode the package source an earlier task would publish (package_source) is not there yet: the
+            # run shows the install instead of failing on lists that a real run would have refreshed.
+            applied = dict(changed=True, msg='would install %s' % ', '.join(probe['missing']), warnings=[
+                'check mode: apt\'s lists do not have %s yet (%s); a real run installs them from the package source '
+                'that the run publishes first' % (', '.join(probe['missing']), applied.get('msg'))])
+        result.update(applied)
         result.update(installed=probe['installed'], missing=probe['missing'])   # apt's result has neither
         return result

@@ -32,7 +32,8 @@ options:
     type: dict
     required: true
   branch:
-    description: The driver branch, such as C(550).
+    description: The driver branch, such as C(550); empty on Debian with O(source=distro) for the branch the release
+      ships.
     type: str
     required: true
   version:
@@ -80,6 +81,18 @@ _value:
       description: Packages to install (unversioned names; the pin or the lock chooses the version).
       type: list
       elements: str
+    branch:
+      description: The branch, O(branch) or the one the Debian release ships.
+      type: str
+      version_added: 0.3.0
+    specs:
+      description:
+        - O(version) set on apt - the packages as C(apt-get install) takes them, C(<package>=<version>-*) for those
+          built from the driver's own source (their version is the driver's), the others (C(nvidia-persistenced),
+          kernel headers or modules, the pinning package) unversioned; otherwise the same as RV(_value.packages).
+      type: list
+      elements: str
+      version_added: 0.3.0
     hold:
       description: Packages to hold (C(apt-mark hold)) so that no upgrade, unattended or not, moves them.
       type: list
@@ -179,13 +192,16 @@ def nvidia_driver_packages(os_release, branch, version='', flavor='open', source
                                ('nvidia_driver_modules', modules, MODULES)):
         if value not in valid:
             problems.append('%s must be one of %s (got %r).' % (name, ', '.join(valid), value))
+    if not branch and dist == 'debian' and source == 'distro' and major in DEBIAN_BRANCH:
+        branch = DEBIAN_BRANCH[major]      # empty: the branch the release ships
     if not re.match(r'^[0-9]{3}$', branch):
         problems.append('nvidia_driver_branch must be a driver branch such as 550 (got %r).' % (branch,))
     if version and not re.match(r'^%s\.[0-9]+(\.[0-9]+)?$' % re.escape(branch), version):
         problems.append('nvidia_driver_version must be a version of branch %s such as %s.127.05, or empty for the '
                         'newest of the branch (got %r).' % (branch, branch, version))
     if problems:
-        return dict(manager='', packages=[], hold=[], apt_pin={}, dnf_module='', dnf_versionlock=[], problems=problems)
+        return dict(manager='', packages=[], specs=[], hold=[], apt_pin={}, dnf_module='', dnf_versionlock=[],
+                    problems=problems)
 
     if modules == 'precompiled' and not (dist == 'ubuntu' and source == 'distro'):
         problems.append('nvidia_driver_modules: precompiled (signed) modules come only from Ubuntu\'s own packages '
@@ -207,12 +223,24 @@ def nvidia_driver_packages(os_release, branch, version='', flavor='open', source
         if version:
             out['dnf_versionlock'] = ['*nvidia*%s*' % version]   # as the guide's version-locking page: *nvidia*580*
     else:
-        return dict(out, manager='', packages=[], hold=[], problems=problems + [
+        return dict(out, manager='', packages=[], specs=[], hold=[], problems=problems + [
             'the node runs %s %s: the NVIDIA driver is supported on Debian 12 and 13, Ubuntu 22.04 and 24.04 and '
             'Rocky, RHEL or AlmaLinux 9.' % (dist or 'an unknown distribution', version_id)])
+    specs = list(packages)
     if out['manager'] == 'apt' and version:
         out['apt_pin'] = dict(packages=APT_PIN_GLOBS, version='%s-*' % version)
-    return dict(out, packages=packages, hold=hold, problems=problems + more)
+        specs = ['%s=%s-*' % (p, version) if _follows_driver(p) else p for p in packages]
+    return dict(out, branch=branch, packages=packages, specs=specs, hold=hold, problems=problems + more)
+
+
+# Built from another source than the driver, so versioned on their own: Debian's nvidia-persistenced
+# (src:nvidia-persistenced), the kernel's headers and Ubuntu's signed modules (versioned by the kernel), and the
+# CUDA repository's pinning package.
+UNPINNED_PREFIXES = ('nvidia-persistenced', 'linux-headers-', 'linux-modules-', 'kernel-devel-', 'nvidia-driver-pinning-')
+
+
+def _follows_driver(package):
+    return not package.startswith(UNPINNED_PREFIXES)
 
 
 class FilterModule(object):

@@ -31,6 +31,11 @@ def parse_dpkg(stdout):
     return installed
 
 
+def parse_held(stdout):
+    """dpkg-query's lines -> the installed packages whose selection is hold (status hi)."""
+    return [f[0] for f in (line.split('\t') for line in stdout.splitlines()) if len(f) == 3 and f[1][:2] == 'hi']
+
+
 def missing_packages(specs, installed):
     """The specs that installed ({package: version}) does not satisfy: absent, or not at the pinned version (an
     fnmatch pattern)."""

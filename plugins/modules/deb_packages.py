@@ -55,6 +55,16 @@ options:
       - Exit status of C(policy-rc.d) while apt installs, for example V(101) so that a package does not start its
         service before the role has written its configuration. Not set - the host's own policy.
     type: int
+  allow_change_held_packages:
+    description: Let apt move a package that is on hold to the pinned version (the role that holds it asks for it).
+    type: bool
+    default: false
+    version_added: 0.3.0
+  allow_downgrade:
+    description: Let apt install a pinned version older than the one installed (a pin moved back).
+    type: bool
+    default: false
+    version_added: 0.3.0
   installed:
     description:
       - What a recent read of the host says is installed, a mapping of package to version - the C(packages) of
@@ -107,6 +117,8 @@ def main():
             update_cache=dict(type='bool', default=False),
             cache_valid_time=dict(type='int', default=0),
             policy_rc_d=dict(type='int'),
+            allow_change_held_packages=dict(type='bool', default=False),
+            allow_downgrade=dict(type='bool', default=False),
             installed=dict(type='dict'),   # the action plugin's: it never reaches the host
         ),
         supports_check_mode=True,

@@ -201,6 +201,10 @@ def main():
     )
     path = module.params['path']
     if not os.path.isdir(path):
+        if module.check_mode and not os.path.lexists(path):
+            # the task that creates and fills it did not run (check mode): a real run indexes what it copies there
+            module.exit_json(changed=True, packages=[], added=[], removed=[], read=[],
+                             msg='%s does not exist yet; a real run indexes the packages copied there' % path)
         module.fail_json(msg='deb_repository: %s is not a directory (copy the packages there first)' % path)
     index = Index(module, path)
     cache = index.cached()

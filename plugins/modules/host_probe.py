@@ -133,6 +133,27 @@ contents:
   returned: always
   type: dict
   sample: {/var/lib/gpufleet/gateway/drained.json: "[\"gpu-node-3\"]\n"}
+os_release:
+  description: The host's C(/etc/os-release) fields C(ID), C(VERSION_ID) and C(VERSION_CODENAME), lower-cased keys
+    (empty strings for a field the file lacks).
+  returned: always
+  type: dict
+  sample: {id: debian, version_id: "12", version_codename: bookworm}
+  version_added: 0.3.0
+kernel:
+  description: The running kernel's release (C(uname -r)).
+  returned: always
+  type: str
+  sample: 6.1.0-41-amd64
+  version_added: 0.3.0
+held:
+  description: The installed packages on hold (dpkg selection C(hold), as C(apt-mark showhold) lists them); read
+    with RV(packages).
+  returned: always
+  type: list
+  elements: str
+  sample: [nvidia-driver, nvidia-smi]
+  version_added: 0.3.0
 users:
   description: Each existing account of O(users), by name.
   returned: always
@@ -147,7 +168,7 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gpufleet.ollama.plugins.module_utils._deb import DPKG_FORMAT, parse_dpkg
+from ansible_collections.gpufleet.ollama.plugins.module_utils._deb import DPKG_FORMAT, parse_dpkg, parse_held
 from ansible_collections.gpufleet.ollama.plugins.module_utils._files import entries
 from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import CommandRunner
 
@@ -173,6 +194,7 @@ class Probe:
 
     def __init__(self, module):
         self.module = module
+        self.held = []
 
     def run(self, tool, *args):
         """(rc, stdout) of a tool on the host, rc None when it is not installed."""
@@ -195,7 +217,10 @@ class Probe:
 
     def packages(self):
         rc, out = self.run('dpkg-query', '--show', '--showformat=' + DPKG_FORMAT)
-        return None if rc != 0 else parse_dpkg(out)
+        if rc != 0:
+            return None
+        self.held = parse_held(out)
+        return parse_dpkg(out)
 
     def units(self):
         # every service systemd has loaded (`list-unit-files` would add the others, at half a second a host)
@@ -227,6 +252,24 @@ def read_contents(paths):
     return found
 
 
+OS_RELEASE_FIELDS = ('ID', 'VERSION_ID', 'VERSION_CODENAME')
+
+
+def read_os_release(path='/etc/os-release'):
+    """os-release(5)'s ID, VERSION_ID and VERSION_CODENAME (shell-style assignments, values maybe quoted)."""
+    found = dict((key.lower(), '') for key in OS_RELEASE_FIELDS)
+    try:
+        with open(path, encoding='utf-8') as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return found
+    for line in lines:
+        key, sep, value = line.strip().partition('=')
+        if sep and key in OS_RELEASE_FIELDS:
+            found[key.lower()] = value.strip().strip('"\'')
+    return found
+
+
 def read_users(names):
     """{name: {uid, gid, home, shell}} of the accounts among names that exist."""
     found = {}
@@ -250,13 +293,15 @@ def main():
     probe = Probe(module)
     result = dict(changed=False, probed=[], addresses=[], packages={}, units={}, started=[], nft_tables=[],
                   files=entries(module.params['files']), contents=read_contents(module.params['contents']),
-                  users=read_users(module.params['users']))
+                  users=read_users(module.params['users']), os_release=read_os_release(),
+                  kernel=os.uname().release, held=[])
     for part in PARTS:
         if part in module.params['parts']:
             value = getattr(probe, part)()
             if value is not None:
                 result[part] = value
                 result['probed'].append(part)
+    result['held'] = sorted(probe.held)
     result['started'] = sorted(name for name, state in result['units'].items()
                                if state == dict(active='active', enabled='enabled'))
     module.exit_json(**result)

@@ -11,9 +11,9 @@ from unittest import mock
 from ansible_collections.gpufleet.ollama.plugins.action import deb_packages
 
 
-def run_action(args, probe, applied=None):
+def run_action(args, probe, applied=None, check_mode=False):
     action = deb_packages.ActionModule.__new__(deb_packages.ActionModule)
-    action._task = mock.Mock(args=args)
+    action._task = mock.Mock(args=args, check_mode=check_mode)
     calls = []
 
     def execute(module_name, module_args, task_vars):
@@ -48,6 +48,13 @@ def test_apt_options_left_out_when_not_asked():
         dict(name=['x'], state='present')
 
 
+def test_held_and_downgrade_options_reach_apt_only_when_asked():
+    args = dict(name=['nvidia-driver=535.*'], allow_change_held_packages=True, allow_downgrade=True)
+    assert deb_packages.apt_args(args, ['nvidia-driver=535.*']) == dict(
+        name=['nvidia-driver=535.*'], state='present', allow_change_held_packages=True, allow_downgrade=True)
+    assert 'allow_downgrade' not in deb_packages.apt_args(dict(args, allow_downgrade=False), ['x'])
+
+
 def test_a_failed_probe_is_returned_as_it_is():
     result, calls = run_action(dict(name=['nginx']), dict(failed=True, msg='deb_packages: dpkg-query is not on this host'))
     assert len(calls) == 1 and result['failed'] and 'dpkg-query' in result['msg']
@@ -68,3 +75,19 @@ def test_a_read_that_misses_a_package_or_its_pin_reads_the_host_without_passing_
                                         missing=[]))
         assert calls == [(deb_packages.MODULE, dict(name=['nginx=1.22.*', 'libnginx-mod-http-js']))]
         assert result['missing'] == []
+
+
+NOT_LISTED = dict(failed=True, msg="No package matching 'nvidia-driver' is available")
+
+
+def test_check_mode_shows_a_package_the_lists_lack_as_an_install():
+    result, _calls = run_action(dict(name=['nvidia-driver']), dict(changed=False, installed={}, missing=['nvidia-driver']),
+                                NOT_LISTED, check_mode=True)
+    assert result.get('failed') is not True and result['changed'] is True
+    assert 'nvidia-driver' in result['warnings'][0] and 'check mode' in result['warnings'][0]
+
+
+def test_a_real_run_fails_on_a_package_the_lists_lack():
+    result, _calls = run_action(dict(name=['nvidia-driver']), dict(changed=False, installed={}, missing=['nvidia-driver']),
+                                NOT_LISTED)
+    assert result['failed'] is True and 'No package matching' in result['msg']

@@ -57,6 +57,17 @@ def test_an_exact_version_is_pinned_with_apt_preferences():
     assert nvidia_driver_packages(DEB12, '535')['apt_pin'] == {}          # the newest of the branch: no pin
 
 
+def test_the_install_specs_pin_only_the_packages_of_the_driver_source():
+    out = nvidia_driver_packages(DEB12, '535', '535.261.03', 'open', 'distro', 'dkms', '6.1.0-41-amd64')
+    assert out['specs'] == ['nvidia-driver=535.261.03-*', 'nvidia-open-kernel-dkms=535.261.03-*',
+                            'nvidia-smi=535.261.03-*', 'nvidia-persistenced', 'linux-headers-6.1.0-41-amd64']
+    assert nvidia_driver_packages(DEB12, '535')['specs'] == nvidia_driver_packages(DEB12, '535')['packages']
+    ubuntu = nvidia_driver_packages(JAMMY, '535', '535.230.02', 'open', 'distro', 'precompiled', '5.15.0-119-generic')
+    assert ubuntu['specs'][-1] == 'linux-modules-nvidia-535-server-open-generic'      # versioned by the kernel
+    assert ubuntu['specs'][0] == 'nvidia-headless-no-dkms-535-server-open=535.230.02-*'
+    assert nvidia_driver_packages(ROCKY9, '580', '580.65.06', 'open', 'cuda')['specs'][0] == 'nvidia-open'  # versionlock
+
+
 def test_rhel_like_nine_uses_the_module_stream_and_versionlock():
     out = nvidia_driver_packages(ROCKY9, '580', '580.65.06', 'open', 'cuda', 'dkms', '5.14.0-427.13.1.el9_4.x86_64')
     assert out['problems'] == []
@@ -93,3 +104,10 @@ def test_impossible_combinations_are_named_before_anything_is_installed(os_relea
 def test_os_release_must_be_a_dict():
     with pytest.raises(AnsibleFilterError, match='expects a dict with id and version_id'):
         nvidia_driver_packages('debian 12', '535')
+
+
+def test_an_empty_branch_on_debian_is_the_one_the_release_ships():
+    assert nvidia_driver_packages(DEB12, '')['branch'] == '535'
+    assert nvidia_driver_packages({'id': 'debian', 'version_id': '13'}, '', '550.163.01')['specs'][0] == \
+        'nvidia-driver=550.163.01-*'
+    assert 'nvidia_driver_branch must be' in nvidia_driver_packages(JAMMY, '')['problems'][0]

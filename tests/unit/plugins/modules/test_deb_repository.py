@@ -105,6 +105,14 @@ def test_check_mode_reports_and_writes_nothing(run_module, repo):
     assert sorted(p.name for p in repo.iterdir()) == ['alpha_2.0-1_all.deb', 'zeta_1.0-1_all.deb']
 
 
+def test_check_mode_on_a_directory_a_real_run_would_create_reports_a_change(run_module, tmp_path):
+    result = run_module(deb_repository, {'path': str(tmp_path / 'new')}, check_mode=True)
+    assert result['changed'] is True and not result.get('failed') and 'does not exist yet' in result['msg']
+    assert not (tmp_path / 'new').exists()
+    (tmp_path / 'file').write_text('x')
+    assert run_module(deb_repository, {'path': str(tmp_path / 'file')}, check_mode=True)['failed']
+
+
 def test_an_empty_directory_is_an_empty_index(run_module, tmp_path):
     result = run_module(deb_repository, {'path': str(tmp_path)})
     assert result['packages'] == [] and (tmp_path / 'Packages').read_text() == ''

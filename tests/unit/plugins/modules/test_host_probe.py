@@ -61,6 +61,9 @@ def test_reads_every_part(run_module):
                                'keepalived.service': {'active': 'inactive', 'enabled': 'disabled'}}
     assert result['nft_tables'] == ['ip nat', 'inet gpufleet_ollama']
     assert result['started'] == ['nginx.service']      # active and enabled; failed or disabled ones are not
+    assert result['held'] == ['rsync']                 # hi: installed and on hold
+    assert result['kernel'] == os.uname().release
+    assert set(result['os_release']) == {'id', 'version_id', 'version_codename'}
 
 
 def test_a_part_it_cannot_read_is_left_out_and_empty(run_module):
@@ -145,3 +148,11 @@ def test_contents_and_users_default_to_none(run_module):
     with fake_host():
         result = run_module(host_probe, {}, check_mode=True)
     assert result['contents'] == {} and result['users'] == {}
+
+
+def test_os_release_reads_the_fields_quoted_or_not(tmp_path):
+    path = tmp_path / 'os-release'
+    path.write_text('PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nNAME="Debian GNU/Linux"\nVERSION_ID="13"\n'
+                    'VERSION_CODENAME=trixie\nID=debian\n')
+    assert host_probe.read_os_release(str(path)) == {'id': 'debian', 'version_id': '13', 'version_codename': 'trixie'}
+    assert host_probe.read_os_release(str(tmp_path / 'missing')) == {'id': '', 'version_id': '', 'version_codename': ''}
