@@ -61,6 +61,11 @@ def test_every_fixed_file_written_with_the_probe_is_in_a_directory_it_reads():
              "/etc/systemd/system/nginx.service.d",
              _resolve(gateway["__ollama_gateway_memory_file"], gateway),
              vip["__ollama_gateway_vip_config_file"]]
+    source = _role_vars("package_source")
+    driver = _role_vars("nvidia_driver")
+    fixed += [source["__package_source_list"], source["__package_source_apt_conf"], source["__package_source_parts"],
+              driver["__nvidia_driver_pin_file"], driver["__nvidia_driver_unattended_file"],
+              driver["__nvidia_driver_blacklist_file"], driver["__nvidia_driver_cuda_list"]]
     for path in fixed:
         assert os.path.dirname(path) in read, "%s is not in a directory the reach play's host_probe reads" % path
 
@@ -68,11 +73,17 @@ def test_every_fixed_file_written_with_the_probe_is_in_a_directory_it_reads():
 def test_the_gateways_state_files_and_account_are_those_the_probe_returns():
     probe = _probe_task()
     gateway = _role_vars("ollama_gateway")
-    assert sorted(probe["contents"]) == sorted(_resolve(gateway[name], gateway) for name in
-                                               ("__ollama_gateway_drain_file", "__ollama_gateway_memory_file"))
+    source = _role_vars("package_source")
+    driver = _role_vars("nvidia_driver")
+    assert sorted(probe["contents"]) == sorted(
+        [_resolve(gateway[name], gateway) for name in ("__ollama_gateway_drain_file", "__ollama_gateway_memory_file")]
+        + [source["__package_source_stamp"], driver["__nvidia_driver_module_version"],
+           driver["__nvidia_driver_nouveau_state"], driver["__nvidia_driver_container_file"],
+           "/etc/docker/daemon.json"])
     assert probe["users"] == [_role_vars("ollama_gateway_vip")["__ollama_gateway_vip_script_user"]]
     # the content filter tells "missing" from "not read" by the listing of the file's directory
-    for path in probe["contents"]:
+    for name in ("__ollama_gateway_drain_file", "__ollama_gateway_memory_file"):
+        path = _resolve(gateway[name], gateway)
         assert os.path.dirname(path) in probe["files"], path
 
 
@@ -86,9 +97,12 @@ def test_the_roles_that_use_the_probes_files_are_those_checked_here():
                     # the gateway role reads it through __ollama_gateway_probe (the read while no drain rewrote them)
                     if "gpufleet_host_probe.files" in text or "__ollama_gateway_probe.files" in text:
                         users.append(os.path.relpath(os.path.join(dirpath, name), ROOT))
-    assert sorted(users) == ["roles/ollama_firewall/tasks/configure.yml",
+    assert sorted(users) == ["roles/nvidia_driver/tasks/install.yml", "roles/nvidia_driver/tasks/repository.yml",
+                             "roles/nvidia_driver/tasks/services.yml",
+                             "roles/ollama_firewall/tasks/configure.yml",
                              "roles/ollama_gateway/vars/main.yml", "roles/ollama_gateway_vip/tasks/configure.yml",
-                             "roles/ollama_models/tasks/peers.yml"]
+                             "roles/ollama_models/tasks/peers.yml", "roles/package_source/tasks/network.yml",
+                             "roles/package_source/tasks/offline.yml"]
 
 
 def test_the_instances_read_in_preflight_and_in_service_ask_systemd_the_same():
