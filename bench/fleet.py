@@ -100,11 +100,19 @@ def fleet_plan(nodes, gateways=2):
     return hosts
 
 
-def standin_gpus(host, count):
+def lab_driver_pin(release="12"):
+    """The stand-in driver version the lab pins for a Debian release (inventories/lab/group_vars/all/main.yml): the
+    fleet's nodes (bookworm) report it as the loaded module's, as nodes booted with it would."""
+    import yaml
+    with open(os.path.join(ROOT, "inventories", "lab", "group_vars", "all", "main.yml")) as f:
+        return str(yaml.safe_load(f)["lab_nvidia_driver"][release]["pin"])
+
+
+def standin_gpus(host, count, driver="580.95.05"):
     """The stand-in nvidia-smi's JSON (tests/standin/nvidia-smi) for `count` H100s with UUIDs unique to the host."""
     gpus = [{"name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-%s" % uuid.uuid5(uuid.NAMESPACE_DNS, "%s.gpu%d.fleet" % (
         host, i)), "memory_total_mib": GPU_MIB, "memory_used_mib": 0} for i in range(count)]
-    return {"driver_version": "580.95.05", "cuda_version": "13.0", "gpus": gpus}
+    return {"driver_version": driver, "cuda_version": "13.0", "gpus": gpus}
 
 
 def _yaml_str(value):
@@ -330,7 +338,7 @@ def up(nodes, gateways=2, gpus=4, image=IMAGE, prepare=True, env=None):
         if h["group"] == "gpu_nodes":
             _docker("exec", "-i", h["name"], "sh", "-c",
                     "mkdir -p /etc/standin && cat > /etc/standin/nvidia-smi.json",
-                    stdin=json.dumps(standin_gpus(h["name"], gpus), indent=1) + "\n")
+                    stdin=json.dumps(standin_gpus(h["name"], gpus, lab_driver_pin()), indent=1) + "\n")
     for h in plan:
         _wait_port(h["backend"], 22)
     write_inventory(plan)

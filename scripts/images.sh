@@ -5,12 +5,12 @@
 # the image label gpufleet.recipe.
 . "$(dirname "$0")/lib.sh"
 
-# The packages every lab/molecule node needs: systemd as PID 1, python3 (+apt bindings)
-# for Ansible, rsync and ssh for model distribution, curl for smoke checks, zstd, which
-# the ollama role requires for .tar.zst archives, and nftables, which the ollama_firewall role
-# requires: an offline node (scripts/lab up --offline) cannot fetch them, just as an air-gapped
-# node gets them from the fleet's package mirror.
-GF_IMAGE_PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,procps,sudo,openssh-server,rsync,curl,ca-certificates,zstd,nftables
+# The packages every lab/molecule node needs before any role runs: systemd as PID 1, python3 (+apt bindings)
+# for Ansible, ssh, and curl for smoke checks. What a role installs itself (rsync, zstd, nftables, nginx, keepalived:
+# tests/integration/lab_packages.yml) is left out: the lab is air-gapped, and a node gets those only from the local
+# apt repository a role publishes from the .debs tests/integration/stage_packages.py staged for this image, as an
+# air-gapped node gets them from the fleet's package mirror.
+GF_IMAGE_PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,procps,sudo,openssh-server,curl,ca-certificates
 GF_IMAGE_REPO=${GF_IMAGE_REPO:-local/gpufleet-debian}
 
 recipe_hash() {
