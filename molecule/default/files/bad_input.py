@@ -22,7 +22,7 @@ import time
 
 import yaml
 
-FIRST_CHANGE = 'PLAY [Ollama on the GPU nodes'   # playbooks/upgrade.yml, after the preflight play
+FIRST_CHANGE = 'PLAY [Package source'   # playbooks/upgrade.yml, the first play after the preflight play
 RECAP = re.compile(r'^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 
 

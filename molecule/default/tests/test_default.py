@@ -36,15 +36,15 @@ def test_systemd_is_pid1(host):
     assert host.check_output("cat /proc/1/comm") == "systemd"
 
 
-def test_gpu_nodes_are_air_gapped(host):
-    """The whole converge ran on GPU nodes whose only network is internal (no egress): offline mode."""
-    only(host, "gpu_nodes")
-    nets = host.check_output("ls /sys/class/net").split()
-    assert sorted(nets) == ["eth0", "lo"]
-    internal = subprocess.run(
-        ["docker", "network", "inspect", "-f", "{{ .Internal }}", "gpufleet-mol-backend"],
-        capture_output=True, text=True, check=True).stdout.strip()
-    assert internal == "true"
+def test_every_host_is_air_gapped(host):
+    """The whole converge ran on hosts whose every network is internal (docker routes nothing out of it): offline
+    mode, the gateways included (they installed nginx and keepalived from the local repository)."""
+    nets = sorted(host.check_output("ls /sys/class/net").split())
+    assert nets == (["eth0", "lo"] if "gpu_nodes" in groups(host) else ["eth0", "eth1", "lo"])
+    for net in ("gpufleet-mol-backend", "gpufleet-mol-front"):
+        internal = subprocess.run(["docker", "network", "inspect", "-f", "{{ .Internal }}", net],
+                                  capture_output=True, text=True, check=True).stdout.strip()
+        assert internal == "true", net
 
 
 @pytest.mark.parametrize("port", PORTS)
