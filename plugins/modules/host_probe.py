@@ -146,6 +146,16 @@ kernel:
   type: str
   sample: 6.1.0-41-amd64
   version_added: 0.3.0
+container:
+  description:
+    - The container manager the host runs under, as C(systemd-detect-virt --container) names it (C(docker),
+      C(podman), C(lxc), ...), empty on a machine or a virtual machine. Read as systemd's C(detect_container) reads
+      it - C(/run/systemd/container), PID 1's C(container) variable, C(/run/.containerenv) (podman),
+      C(/.dockerenv) (docker).
+  returned: always
+  type: str
+  sample: docker
+  version_added: 0.3.0
 held:
   description: The installed packages on hold (dpkg selection C(hold), as C(apt-mark showhold) lists them); read
     with RV(packages).
@@ -270,6 +280,30 @@ def read_os_release(path='/etc/os-release'):
     return found
 
 
+def read_container(root='/'):
+    """The container manager, as systemd's detect_container() (src/basic/virt.c) finds it, or ''."""
+    def text(path, binary=False):
+        try:
+            with open(os.path.join(root, path), 'rb') as f:
+                data = f.read(4096)
+        except OSError:
+            return None
+        return data if binary else data.decode('utf-8', 'replace').strip()
+
+    found = text('run/systemd/container')
+    if found:
+        return found
+    environ = text('proc/1/environ', binary=True) or b''
+    for item in environ.split(b'\0'):
+        if item.startswith(b'container=') and item[10:]:
+            return item[10:].decode('utf-8', 'replace')
+    if text('run/.containerenv') is not None:
+        return 'podman'
+    if text('.dockerenv') is not None:
+        return 'docker'
+    return ''
+
+
 def read_users(names):
     """{name: {uid, gid, home, shell}} of the accounts among names that exist."""
     found = {}
@@ -294,7 +328,7 @@ def main():
     result = dict(changed=False, probed=[], addresses=[], packages={}, units={}, started=[], nft_tables=[],
                   files=entries(module.params['files']), contents=read_contents(module.params['contents']),
                   users=read_users(module.params['users']), os_release=read_os_release(),
-                  kernel=os.uname().release, held=[])
+                  kernel=os.uname().release, held=[], container=read_container())
     for part in PARTS:
         if part in module.params['parts']:
             value = getattr(probe, part)()

@@ -78,7 +78,7 @@ def test_the_gateways_state_files_and_account_are_those_the_probe_returns():
     assert sorted(probe["contents"]) == sorted(
         [_resolve(gateway[name], gateway) for name in ("__ollama_gateway_drain_file", "__ollama_gateway_memory_file")]
         + [source["__package_source_stamp"], driver["__nvidia_driver_module_version"],
-           driver["__nvidia_driver_nouveau_state"], driver["__nvidia_driver_container_file"],
+           driver["__nvidia_driver_nouveau_state"],
            "/etc/docker/daemon.json"])
     assert probe["users"] == [_role_vars("ollama_gateway_vip")["__ollama_gateway_vip_script_user"]]
     # the content filter tells "missing" from "not read" by the listing of the file's directory

@@ -156,3 +156,17 @@ def test_os_release_reads_the_fields_quoted_or_not(tmp_path):
                     'VERSION_CODENAME=trixie\nID=debian\n')
     assert host_probe.read_os_release(str(path)) == {'id': 'debian', 'version_id': '13', 'version_codename': 'trixie'}
     assert host_probe.read_os_release(str(tmp_path / 'missing')) == {'id': '', 'version_id': '', 'version_codename': ''}
+
+
+def test_container_is_read_as_systemd_detects_it(tmp_path):
+    (tmp_path / 'run' / 'systemd').mkdir(parents=True)
+    (tmp_path / 'proc' / '1').mkdir(parents=True)
+    assert host_probe.read_container(str(tmp_path)) == ''
+    (tmp_path / '.dockerenv').write_text('')
+    assert host_probe.read_container(str(tmp_path)) == 'docker'
+    (tmp_path / 'run' / '.containerenv').write_text('')
+    assert host_probe.read_container(str(tmp_path)) == 'podman'
+    (tmp_path / 'proc' / '1' / 'environ').write_bytes(b'PATH=/bin\0container=lxc\0')
+    assert host_probe.read_container(str(tmp_path)) == 'lxc'
+    (tmp_path / 'run' / 'systemd' / 'container').write_text('systemd-nspawn\n')
+    assert host_probe.read_container(str(tmp_path)) == 'systemd-nspawn'
