@@ -318,7 +318,7 @@ def test_cdi_generate_yaml(tmp_path, gpus_env):
     assert result.returncode == 0 and result.stdout == ""
     assert out.read_text() == SPEC and oct(out.stat().st_mode & 0o777) == "0o644"
     assert [m for level, m in messages(result.stderr)][-1] == "Generated CDI spec with version 0.5.0"
-    assert [n for n in os.listdir(out.parent)] == ["nvidia.yaml"]
+    assert os.listdir(out.parent) == ["nvidia.yaml"]
 
 
 def test_cdi_generate_formats_and_names(tmp_path, gpus_env):

@@ -91,7 +91,7 @@ def test_files_modes_and_content(debs, tmp_path):
     assert (root / "usr/bin/nvidia-smi").read_bytes() == open(os.path.join(STANDIN, "nvidia-smi"), "rb").read()
 
     dkms = debs["nvidia-open-kernel-dkms_%s_amd64.deb" % V2]
-    files = {p for p, (mode, _) in contents(dkms).items() if not mode.startswith("d")}
+    files = {p for p, (mode, _size) in contents(dkms).items() if not mode.startswith("d")}
     assert files == {"/usr/share/gpufleet-standin/nvidia-open-kernel-dkms.version"}
     assert (extract(dkms, tmp_path) / "usr/share/gpufleet-standin/nvidia-open-kernel-dkms.version").read_text() \
         == V2 + "\n"
