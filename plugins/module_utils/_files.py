@@ -12,6 +12,7 @@ import hashlib
 import os
 import pwd
 import stat
+import tempfile
 
 # A regular file larger than this gets no checksum (managed_files then runs its module for it).
 CHECKSUM_LIMIT = 4 << 20
@@ -65,3 +66,17 @@ def entries(paths, checksum_limit=CHECKSUM_LIMIT):
                 continue
             out.extend(described([os.path.join(top['path'], name) for name in names], checksum_limit))
     return out
+
+
+def write_text_atomic(path, text, mode=0o644):
+    """Replace ``path`` with ``text`` (UTF-8) atomically: a hidden temporary file beside it, then a rename."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.' + os.path.basename(path) + '.')
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8') as f:
+            f.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -149,12 +149,12 @@ cached:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gpufleet.ollama.plugins.module_utils import _artifacts as manifest_utils
 from ansible_collections.gpufleet.ollama.plugins.module_utils._artifacts import ArtifactsError, HashCache
+from ansible_collections.gpufleet.ollama.plugins.module_utils._files import write_text_atomic
 
 SHOWN = 25      # problems spelled out in the message; `problems` holds them all
 REFRESH = ('refresh the manifest on the staging machine: ansible-playbook gpufleet.ollama.manifest '
@@ -174,20 +174,6 @@ def read_manifest(path):
         return data.decode('utf-8')
     except UnicodeDecodeError as e:
         raise ArtifactsError('the manifest is not UTF-8 text (byte %d)' % e.start)
-
-
-def write_manifest(path, text):
-    """Replace ``path`` atomically (a hidden temporary file beside it, then a rename), mode 0644."""
-    fd, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.' + os.path.basename(path) + '.')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            f.write(text)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
 
 
 class Run:
@@ -303,7 +289,7 @@ class Run:
         changed = after != before and not self.problems
         if changed and not self.module.check_mode:
             try:
-                write_manifest(self.manifest, after)
+                write_text_atomic(self.manifest, after)
             except OSError as e:
                 self.problems.append('cannot write the manifest: %s (fix the permissions of %s)'
                                      % (e.strerror or e, os.path.dirname(self.manifest)))

@@ -85,10 +85,10 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.gpufleet.ollama.plugins.module_utils._files import write_text_atomic
 from ansible_collections.gpufleet.ollama.plugins.module_utils._names import OllamaError
 from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import CommandRunner
 from ansible_collections.gpufleet.ollama.plugins.module_utils._store import sha256_file
@@ -146,19 +146,6 @@ def read_text(path):
             return f.read()
     except FileNotFoundError:
         return None
-
-
-def write_atomic(path, text, mode=0o644):
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.' + os.path.basename(path) + '.')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            f.write(text)
-        os.chmod(tmp, mode)
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 class Index:
@@ -236,7 +223,7 @@ def main():
     changed = bool(writes)
     if writes and not module.check_mode:
         for name, text in writes:
-            write_atomic(os.path.join(path, name), text)
+            write_text_atomic(os.path.join(path, name), text)
     result = dict(
         changed=changed,
         packages=[dict(package=field(e, 'Package'), version=field(e, 'Version'),
