@@ -28,6 +28,8 @@ def apt_args(args, missing):
     for option in ('allow_change_held_packages', 'allow_downgrade'):
         if args.get(option):
             out[option] = True
+    if args.get('install_recommends') is False:
+        out['install_recommends'] = False
     if args.get('policy_rc_d') is not None:
         out['policy_rc_d'] = args['policy_rc_d']
     return out

@@ -65,6 +65,13 @@ options:
     type: bool
     default: false
     version_added: 0.3.0
+  install_recommends:
+    description:
+      - Install the packages' Recommends too (apt's default). V(false) installs only what they depend on, for example
+        the node exporter without the collector scripts Debian recommends with it.
+    type: bool
+    default: true
+    version_added: 0.3.0
   installed:
     description:
       - What a recent read of the host says is installed, a mapping of package to version - the C(packages) of
@@ -119,6 +126,7 @@ def main():
             policy_rc_d=dict(type='int'),
             allow_change_held_packages=dict(type='bool', default=False),
             allow_downgrade=dict(type='bool', default=False),
+            install_recommends=dict(type='bool', default=True),
             installed=dict(type='dict'),   # the action plugin's: it never reaches the host
         ),
         supports_check_mode=True,

@@ -55,6 +55,12 @@ def test_held_and_downgrade_options_reach_apt_only_when_asked():
     assert 'allow_downgrade' not in deb_packages.apt_args(dict(args, allow_downgrade=False), ['x'])
 
 
+def test_recommends_left_out_only_when_asked():
+    assert deb_packages.apt_args(dict(name=['x'], install_recommends=False), ['x']) == dict(
+        name=['x'], state='present', install_recommends=False)
+    assert 'install_recommends' not in deb_packages.apt_args(dict(name=['x'], install_recommends=True), ['x'])
+
+
 def test_a_failed_probe_is_returned_as_it_is():
     result, calls = run_action(dict(name=['nginx']), dict(failed=True, msg='deb_packages: dpkg-query is not on this host'))
     assert len(calls) == 1 and result['failed'] and 'dpkg-query' in result['msg']
