@@ -828,6 +828,26 @@ def discover_gpus():
     return gpus
 
 
+def gpu_offload():
+    """Stand-in only: STANDIN_GPU_OFFLOAD, the fraction (0..1) of each loaded model held in VRAM on a GPU server
+    (default 1: all of it). real: server/sched.go load records runnerRef vramSize = llama.VRAMSize() and
+    totalSize = llama.TotalSize() (llm/server.go), and routes.go PsHandler reports them as size_vram / size; when
+    the server's memory estimate fits only some layers on the GPU the rest run on the CPU and size_vram < size
+    (`ollama ps` then shows "NN%/MM% CPU/GPU", cmd/cmd.go ListRunningHandler; ref §5). The stand-in has no
+    memory estimate, so the fraction is given. An invalid value is logged and counts as 1."""
+    value = env("STANDIN_GPU_OFFLOAD")
+    if not value:
+        return 1.0
+    try:
+        fraction = float(value)
+    except ValueError:
+        fraction = -1.0
+    if not 0.0 <= fraction <= 1.0:  # NaN fails both comparisons too
+        log("WARN", "standin", "invalid STANDIN_GPU_OFFLOAD, using 1", STANDIN_GPU_OFFLOAD=value)
+        return 1.0
+    return fraction
+
+
 class Scheduler:
     """Loaded "runners" with keep_alive expiry and per-model parallel slots.
 
@@ -836,9 +856,10 @@ class Scheduler:
     model's OLLAMA_NUM_PARALLEL slots (real: llm/server.go semaphore) count against that limit.
     """
 
-    def __init__(self, store, parallel, max_queue, has_gpu, default_ctx):
+    def __init__(self, store, parallel, max_queue, has_gpu, default_ctx, gpu_offload=1.0):
         self.store, self.parallel, self.max_queue = store, parallel, max_queue
         self.has_gpu, self.default_ctx = has_gpu, default_ctx
+        self.gpu_offload = gpu_offload
         self.lock = threading.Lock()
         self.loaded = {}
         self.waiting = 0
@@ -893,7 +914,8 @@ class Scheduler:
             self._expire()
 
     def ps(self):
-        """real: routes.go PsHandler - longest remaining first; size_vram == size on a GPU (ref §5)."""
+        """real: routes.go PsHandler - longest remaining first; size_vram == size on a GPU (ref §5), or
+        int(size * STANDIN_GPU_OFFLOAD) to fake a partial offload (see gpu_offload())."""
         with self.lock:
             self._expire()
             runners = sorted(self.loaded.values(), key=lambda r: -r["expires"])
@@ -904,7 +926,7 @@ class Scheduler:
                 models.append({"name": model["short"], "model": model["short"], "size": model["size"],
                                "digest": model["digest"], "details": details(model["config"]),
                                "expires_at": go_time(int(expires * 1e9)),
-                               "size_vram": model["size"] if self.has_gpu else 0,
+                               "size_vram": int(model["size"] * self.gpu_offload) if self.has_gpu else 0,
                                "context_length": runner["num_ctx"]})
             return models
 
@@ -1547,7 +1569,7 @@ def serve():
         vram_gib = sum(int(g[3]) for g in gpus) / 1024
         context_length = 262144 if vram_gib >= 47 else 32768 if vram_gib >= 23 else 4096
     httpd.sched = Scheduler(store, max(env_uint("OLLAMA_NUM_PARALLEL", 1), 1), env_uint("OLLAMA_MAX_QUEUE", 512),
-                            bool(gpus), context_length)
+                            bool(gpus), context_length, gpu_offload())
     # real: routes.go Serve - SIGINT/SIGTERM close the server and `serve` returns nil (exit 0)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: sys.exit(0))

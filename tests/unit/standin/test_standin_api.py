@@ -263,6 +263,39 @@ def test_ps_cpu_only(server, tmp_path, env):
     assert s.json("GET", "/api/ps")[1]["models"][0]["size_vram"] == 0
 
 
+@pytest.mark.parametrize("value, fraction", [("0.25", 0.25), ("0", 0.0), (" 1 ", 1.0)])
+def test_ps_partial_gpu_offload(server, value, fraction):
+    """STANDIN_GPU_OFFLOAD (stand-in only): size_vram = int(size * fraction), as a real server that put only some
+    layers on the GPU (sched.go vramSize/totalSize -> PsHandler); `ollama ps` shows the CPU/GPU split."""
+    s = server(STANDIN_GPU_OFFLOAD=value)
+    s.add_model(size=100000)
+    assert s.json("POST", "/api/generate", {"model": "tiny"})[0] == 200
+    model = s.json("GET", "/api/ps")[1]["models"][0]
+    assert model["size"] > 0 and model["size_vram"] == int(model["size"] * fraction)
+    if value == "0.25":
+        row = s.cli("ps").stdout.splitlines()[1]
+        assert "75%/25% CPU/GPU" in row
+
+
+@pytest.mark.parametrize("value", ["half", "1.5", "-0.1", "nan"])
+def test_ps_gpu_offload_invalid_counts_as_one(server, value):
+    """An invalid STANDIN_GPU_OFFLOAD is logged and treated as 1 (all on the GPU)."""
+    s = server(STANDIN_GPU_OFFLOAD=value)
+    s.add_model()
+    s.json("POST", "/api/generate", {"model": "tiny"})
+    model = s.json("GET", "/api/ps")[1]["models"][0]
+    assert model["size_vram"] == model["size"] > 0
+    assert "invalid STANDIN_GPU_OFFLOAD, using 1" in s.log() and f"STANDIN_GPU_OFFLOAD={value}" in s.log()
+
+
+def test_ps_gpu_offload_ignored_on_cpu(server):
+    """Without a visible GPU size_vram stays 0 whatever STANDIN_GPU_OFFLOAD says."""
+    s = server(STANDIN_GPU_OFFLOAD="0.5", CUDA_VISIBLE_DEVICES="-1")
+    s.add_model()
+    s.json("POST", "/api/generate", {"model": "tiny"})
+    assert s.json("GET", "/api/ps")[1]["models"][0]["size_vram"] == 0
+
+
 def test_chat_ndjson(server):
     """/api/chat chunks carry message{role,content}; the final chunk is done:true."""
     s = server()

@@ -129,6 +129,23 @@ def test_nvidia_smi_formats(tmp_path):
     assert smi("--query-gpu=bogus", "--format=csv").returncode == 2
 
 
+def test_nvidia_smi_sensor_fields(tmp_path):
+    """nvidia-smi --help-query-gpu: utilization.gpu `[%]` / ` %`, temperature.gpu (no unit), power.draw `[W]` / ` W`
+    with two decimals; defaults 0 %, 35, 70.00 W; a reading such as [N/A] is printed as it is, without a unit."""
+    fields = "--query-gpu=index,memory.used,utilization.gpu,temperature.gpu,power.draw"
+    default = smi(fields, "--format=csv").stdout.splitlines()
+    assert default == ["index, memory.used [MiB], utilization.gpu [%], temperature.gpu, power.draw [W]",
+                       "0, 0 MiB, 0 %, 35, 70.00 W", "1, 0 MiB, 0 %, 35, 70.00 W"]
+    gpus = [{"name": "NVIDIA L4", "uuid": "GPU-aaaa", "memory_total_mib": 23034, "memory_used_mib": 512,
+             "utilization_pct": 87, "temperature_c": 64, "power_w": 71.456},
+            {"name": "NVIDIA L4", "uuid": "GPU-bbbb", "memory_total_mib": 23034, "power_w": "[N/A]",
+             "temperature_c": "[Not Supported]"}]
+    bare = smi(fields, "--format=csv,noheader,nounits", gpus=gpus, tmp_path=tmp_path).stdout.splitlines()
+    assert bare == ["0, 512, 87, 64, 71.46", "1, 0, 0, [Not Supported], [N/A]"]
+    units = smi(fields, "--format=csv,noheader", gpus=gpus, tmp_path=tmp_path).stdout.splitlines()
+    assert units == ["0, 512 MiB, 87 %, 64, 71.46 W", "1, 0 MiB, 0 %, [Not Supported], [N/A]"]
+
+
 def test_nvidia_smi_custom_and_empty(tmp_path):
     """GPUs come from STANDIN_NVIDIA_SMI_JSON; with none it prints `No devices were found` and exits 6."""
     one = [{"name": "NVIDIA L4", "uuid": "GPU-0000", "memory_total_mib": 23034}]
