@@ -221,6 +221,21 @@ def _path_problems(s, p):
                      "valid: a directory such as /opt/ollama." % root)
 
 
+JOURNAL_SIZE_RE = re.compile(r'^[0-9]+[KMGT]?$')
+JOURNAL_SPAN_RE = re.compile(r'^([0-9]+ ?(us|ms|s|sec|second|seconds|m|min|minute|minutes|h|hr|hour|hours|d|day|days|'
+                             r'w|week|weeks|M|month|months|y|year|years) ?)+$')
+
+
+def _journal_problems(s, p):
+    """journald's SystemMaxUse= and MaxRetentionSec= (systemd.time(7)), or "" for journald's own."""
+    size, span = s.get('ollama_journal_max_use'), s.get('ollama_journal_max_retention')
+    if size is not None and str(size) != '' and not JOURNAL_SIZE_RE.match(str(size)):
+        p.append("ollama_journal_max_use must be a size such as 2G, 500M or 1073741824, or '' (got '%s')." % size)
+    if span is not None and str(span) != '' and not JOURNAL_SPAN_RE.match(str(span)):
+        p.append("ollama_journal_max_retention must be a time span such as 1month, 2weeks or 30d, or '' (got '%s')."
+                 % span)
+
+
 def ollama_input_problems(settings, instance_count=None):
     if not isinstance(settings, dict):
         raise AnsibleFilterError('ollama_input_problems expects a mapping of variables, got %s' % type(settings).__name__)
@@ -239,6 +254,7 @@ def ollama_input_problems(settings, instance_count=None):
     _int_at_least(s, 'ollama_max_loaded_models', 0, p)
     _int_at_least(s, 'ollama_context_length', 0, p)
     _path_problems(s, p)
+    _journal_problems(s, p)
     if 'ollama_base_port' in s:
         problem = _port_problem('ollama_base_port', s['ollama_base_port'])
         if problem:
