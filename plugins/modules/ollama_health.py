@@ -13,6 +13,8 @@ description:
   - Then runs the requested checks in the order O(expect_version), O(expect_models), O(smoke_model)
     (a one-token C(POST /api/generate)) and O(check_gpu_offload) (C(GET /api/ps) after the smoke generation),
     and fails at the first one that does not pass.
+  - With O(loaded), it also reads the models the instance has loaded (C(GET /api/ps)) once the instance answered,
+    and returns them in RV(loaded).
   - "Every failure message names the instance (O(instance)), the check and the reason, for example
     C(instance gpu-node-1:11435: expect_version failed: running 0.12.3, expected 0.14.1)."
   - With O(targets), one run of the module checks several instances, for example all instances of a node,
@@ -36,6 +38,7 @@ attributes:
     description:
       - In check mode the readiness, version and model checks run; the smoke generation and the GPU check are
         skipped and reported as V(skipped (check mode\)) in RV(checks), or in RV(results[].checks) of each target.
+      - The O(loaded) read (C(GET /api/ps)) changes nothing and runs in check mode too.
   diff_mode:
     support: none
     description: The module changes nothing, so there is no diff.
@@ -141,6 +144,18 @@ options:
       - Requires O(smoke_model) or O(smoke_smallest).
     type: bool
     default: false
+  loaded:
+    description:
+      - Also read the models the instance has loaded (C(GET /api/ps)) and return them in RV(loaded), or in
+        RV(results[].loaded) of each target.
+      - The read is made once the instance answered (V(ready) is V(ok) in RV(checks)), after the other checks, even when
+        one of them failed; an instance that did not answer gets no C(GET /api/ps).
+      - When the GPU check (O(check_gpu_offload)) ran, its answer of C(GET /api/ps) is used, with no second request.
+      - A failed read does not fail the module; RV(loaded) is V(null) then and RV(loaded_error) says why.
+      - Read-only, so it runs in check mode too.
+    type: bool
+    default: false
+    version_added: 0.3.0
 seealso:
   - module: gpufleet.ollama.ollama_model_info
   - module: gpufleet.ollama.nvidia_gpu_info
@@ -187,6 +202,26 @@ EXAMPLES = r"""
 - name: Show the version of each instance
   ansible.builtin.debug:
     msg: "{{ ollama_health_node.results | items2dict(key_name='instance', value_name='version') }}"
+
+- name: Read the release and the loaded models of every instance of the node, in check mode too
+  gpufleet.ollama.ollama_health:
+    targets: "{{ ollama_health_targets | from_yaml }}"
+    wait_timeout: 5
+    loaded: true
+  vars:
+    ollama_health_targets: |
+      {% for port in [11434, 11435] %}
+      - url: "http://{{ ansible_host }}:{{ port }}"
+        item: {port: {{ port }}}
+      {% endfor %}
+  register: ollama_loaded_node
+
+- name: Show the loaded models of each instance
+  ansible.builtin.debug:
+    msg: "{{ item.item.port }}: {{ (item.loaded or []) | map(attribute='name') | join(', ') or item.loaded_error or 'none' }}"
+  loop: "{{ ollama_loaded_node.results }}"
+  loop_control:
+    label: "{{ item.item.port }}"
 
 - name: Check the model through the TLS gateway, with an API key from the vault
   gpufleet.ollama.ollama_health:
@@ -266,6 +301,51 @@ checks:
     expect_models: skipped
     smoke_model: ok
     check_gpu_offload: ok
+loaded:
+  description:
+    - The models the instance has loaded, as C(GET /api/ps) lists them, when O(loaded) is V(true).
+    - V(null) when O(loaded) is V(false), when the instance did not answer, or when the read failed
+      (RV(loaded_error) says why then).
+    - Each element has the fields below as Ollama returns them; a field this Ollama release does not return is V(null).
+    - Also returned when the module fails.
+  returned: unless O(targets) is set
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Model name.
+      type: str
+    model:
+      description: Model name, as Ollama returns it next to RV(loaded[].name).
+      type: str
+    size:
+      description: Bytes the loaded model uses.
+      type: int
+    size_vram:
+      description: Bytes of it in GPU memory; equal to RV(loaded[].size) means fully on the GPU.
+      type: int
+    context_length:
+      description: Context length the model is loaded with.
+      type: int
+    expires_at:
+      description: When the instance unloads the model, as an RFC 3339 time stamp.
+      type: str
+  sample:
+    - name: llama3.2:latest
+      model: llama3.2:latest
+      size: 3300000000
+      size_vram: 3300000000
+      context_length: 4096
+      expires_at: "2026-09-01T10:05:00.000000000Z"
+loaded_error:
+  description:
+    - "Why RV(loaded) is V(null) although O(loaded) is V(true), for example
+      V(GET http://127.0.0.1:11434/api/ps failed: HTTP 500: boom), or
+      V(not read: the instance did not answer)."
+    - V(null) when RV(loaded) was read or O(loaded) is V(false).
+  returned: unless O(targets) is set
+  type: str
+  sample: null
 results:
   description:
     - One result per target, in the order of O(targets).
@@ -322,6 +402,32 @@ results:
     checks:
       description: As RV(checks).
       type: dict
+    loaded:
+      description: As RV(loaded).
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: Model name.
+          type: str
+        model:
+          description: Model name, as Ollama returns it next to RV(results[].loaded[].name).
+          type: str
+        size:
+          description: Bytes the loaded model uses.
+          type: int
+        size_vram:
+          description: Bytes of it in GPU memory.
+          type: int
+        context_length:
+          description: Context length the model is loaded with.
+          type: int
+        expires_at:
+          description: When the instance unloads the model, as an RFC 3339 time stamp.
+          type: str
+    loaded_error:
+      description: As RV(loaded_error).
+      type: str
   sample:
     - item: {port: 11434}
       instance: gpu-node-1:11434
@@ -331,6 +437,10 @@ results:
       timings: {ready_s: 0.012, smoke_s: 0.84}
       gpu_offload: {model: llama3.2:latest, size: 3300000000, size_vram: 3300000000}
       checks: {ready: ok, expect_version: ok, expect_models: skipped, smoke_model: ok, check_gpu_offload: ok}
+      loaded:
+        - {name: llama3.2:latest, model: llama3.2:latest, size: 3300000000, size_vram: 3300000000,
+           context_length: 4096, expires_at: "2026-09-01T10:05:00.000000000Z"}
+      loaded_error: null
     - item: {port: 11435}
       instance: gpu-node-1:11435
       failed: true
@@ -341,6 +451,8 @@ results:
       gpu_offload: null
       checks: {ready: ok, expect_version: skipped, expect_models: skipped, smoke_model: skipped,
                check_gpu_offload: skipped}
+      loaded: null
+      loaded_error: "GET http://192.0.2.11:11435/api/ps failed: no answer within 10s"
 """
 
 import time
@@ -357,6 +469,9 @@ from ansible_collections.gpufleet.ollama.plugins.module_utils._ollama import (
 from ansible_collections.gpufleet.ollama.plugins.module_utils._names import normalize_model_name, same_model
 
 CHECKS = ('ready', 'expect_version', 'expect_models', 'smoke_model', 'check_gpu_offload')
+
+# The fields of a loaded model (GET /api/ps) that RV(loaded) returns.
+LOADED_FIELDS = ('name', 'model', 'size', 'size_vram', 'context_length', 'expires_at')
 
 # The keys of a targets element; True: required.
 TARGET_KEYS = dict(url=True, instance=False, expect_version=False, item=False)
@@ -392,7 +507,10 @@ class HealthCheck:
             timings=dict(ready_s=None, smoke_s=None),
             gpu_offload=None,
             checks=dict((name, 'skipped') for name in CHECKS),
+            loaded=None,
+            loaded_error=None,
         )
+        self._running = None   # the models of GET /api/ps once read, or the OllamaError of the read
 
     def fail(self, check, why):
         raise HealthCheckFailed('instance %s: %s failed: %s' % (self.instance, check, why), self.result)
@@ -470,10 +588,25 @@ class HealthCheck:
         self.result['timings']['smoke_s'] = round(time.monotonic() - started, 3)
         self.ok('smoke_model')
 
+    def running_models(self):
+        """The models list of GET /api/ps, read once per check (the GPU check and the loaded read share it)."""
+        if self._running is None:
+            try:
+                running = self.client.list_models('/api/ps')
+                if not isinstance(running, list):
+                    raise OllamaError('GET %s failed: expected a list of models, got %r'
+                                      % (self.client.url_for('/api/ps'), running))
+                self._running = running
+            except OllamaError as e:
+                self._running = e
+        if isinstance(self._running, OllamaError):
+            raise self._running
+        return self._running
+
     def check_gpu_offload(self):
         model = self.params['smoke_model']
         try:
-            running = self.client.list_models('/api/ps')
+            running = self.running_models()
         except OllamaError as e:
             self.fail('check_gpu_offload', 'cannot list the running models: %s' % e)
         loaded = [m for m in running if same_model(m.get('name') or m.get('model') or '', model)]
@@ -489,8 +622,35 @@ class HealthCheck:
                       % (self.instance, model, size_vram, size))
         self.ok('check_gpu_offload')
 
+    def read_loaded(self):
+        """With ``loaded``, the loaded models into result['loaded'] (or the reason into loaded_error); never fails."""
+        if not self.params['loaded']:
+            return
+        if self.result['checks']['ready'] != 'ok':
+            self.result['loaded_error'] = 'not read: the instance did not answer'
+            return
+        try:
+            running = self.running_models()
+        except OllamaError as e:
+            self.result['loaded_error'] = str(e)
+            return
+        self.result['loaded'] = [dict((field, m.get(field)) for field in LOADED_FIELDS)
+                                 for m in running if isinstance(m, dict)]
+
     def run(self):
-        """The result of the checks; raises HealthCheckFailed at the first one that fails."""
+        """The result of the checks; raises HealthCheckFailed at the first one that fails.
+
+        With ``loaded`` the loaded models are read after the checks, whether they passed or not, as long as the
+        instance answered."""
+        try:
+            self.run_checks()
+        except HealthCheckFailed:
+            self.read_loaded()
+            raise
+        self.read_loaded()
+        return self.result
+
+    def run_checks(self):
         self.wait_ready()
         self.check_version()
         self.list_models()
@@ -504,7 +664,6 @@ class HealthCheck:
                 self.smoke()
             if self.params['check_gpu_offload'] and self.params['smoke_model']:
                 self.check_gpu_offload()
-        return self.result
 
 
 def parse_target(index, target):
@@ -582,6 +741,7 @@ def main():
         smoke_timeout=dict(type='float', default=300.0),
         smoke_smallest=dict(type='bool', default=False),
         check_gpu_offload=dict(type='bool', default=False),
+        loaded=dict(type='bool', default=False),
     )
     argument_spec.update(OLLAMA_COMMON_ARGS)
     module = AnsibleModule(

@@ -263,6 +263,114 @@ def test_waits_for_a_slow_start(run_module, fake_ollama):
 
 
 # ---------------------------------------------------------------------------
+# loaded: GET /api/ps
+# ---------------------------------------------------------------------------
+
+def loaded_of(*entries):
+    """What RV(loaded) returns for these /api/ps entries (digest and details left out)."""
+    return [{k: e[k] for k in ('name', 'model', 'size', 'size_vram', 'context_length', 'expires_at')} for e in entries]
+
+
+def test_loaded_not_read_unless_asked(run_module, healthy):
+    result = run_module(ollama_health, {'url': healthy.url})
+    assert not result.get('failed'), result['msg']
+    assert result['loaded'] is None and result['loaded_error'] is None
+    assert '/api/ps' not in healthy.paths()
+
+
+def test_loaded_read_when_asked(run_module, healthy):
+    big = ps_entry('big:70b', 42_000_000_000, 16_800_000_000)
+    healthy.set('GET', '/api/ps', 200, {'models': [ps_entry(), big]})
+    result = run_module(ollama_health, {'url': healthy.url, 'loaded': True})
+    assert not result.get('failed'), result['msg']
+    assert result['loaded'] == loaded_of(ps_entry(), big)
+    assert result['loaded'][0] == {'name': 'llama3.2:latest', 'model': 'llama3.2:latest', 'size': 3_300_000_000,
+                                   'size_vram': 3_300_000_000, 'context_length': 4096,
+                                   'expires_at': '2026-09-01T10:05:00Z'}
+    assert result['loaded_error'] is None
+    assert result['checks']['ready'] == 'ok'
+    assert healthy.paths() == ['/', '/api/version', '/api/tags', '/api/ps']
+
+
+def test_loaded_none_and_fields_an_older_release_lacks(run_module, healthy):
+    healthy.set('GET', '/api/ps', 200, {'models': [{'name': 'old:latest', 'size': 10, 'size_vram': 10}]})
+    result = run_module(ollama_health, {'url': healthy.url, 'loaded': True})
+    assert result['loaded'] == [{'name': 'old:latest', 'model': None, 'size': 10, 'size_vram': 10,
+                                 'context_length': None, 'expires_at': None}]
+    healthy.set('GET', '/api/ps', 200, {'models': []})
+    assert run_module(ollama_health, {'url': healthy.url, 'loaded': True})['loaded'] == []
+
+
+def test_loaded_read_in_check_mode(run_module, healthy):
+    result = run_module(ollama_health, {'url': healthy.url, 'loaded': True, 'smoke_model': 'llama3.2',
+                                        'check_gpu_offload': True}, check_mode=True)
+    assert not result.get('failed'), result['msg']
+    assert result['changed'] is False
+    assert result['checks']['check_gpu_offload'] == 'skipped (check mode)'
+    assert result['gpu_offload'] is None
+    assert result['loaded'] == loaded_of(ps_entry())
+    assert healthy.paths() == ['/', '/api/version', '/api/tags', '/api/ps']
+    assert healthy.paths('POST') == []
+
+
+@pytest.mark.parametrize('answer, why', [
+    ((500, {'error': 'boom'}), 'HTTP 500: boom'),
+    ((404, '404 page not found'), 'HTTP 404: 404 page not found'),
+    ((200, 'not json'), "invalid JSON in the answer: 'not json'"),
+    ((200, {'models': {'a': 1}}), "expected a list of models, got {'a': 1}"),
+], ids=['error', 'missing', 'not json', 'not a list'])
+def test_loaded_read_failure_does_not_fail_the_module(run_module, healthy, answer, why):
+    healthy.set('GET', '/api/ps', *answer)
+    result = run_module(ollama_health, {'url': healthy.url, 'instance': INSTANCE, 'loaded': True})
+    assert not result.get('failed'), result['msg']
+    assert result['loaded'] is None
+    assert result['loaded_error'] == 'GET %s/api/ps failed: %s' % (healthy.url, why)
+    assert result['version'] == '0.12.3'
+    assert set(result['checks'].values()) == {'ok', 'skipped'}
+
+
+def test_loaded_reuses_the_gpu_check_read(run_module, healthy):
+    result = run_module(ollama_health, {'url': healthy.url, 'smoke_model': 'llama3.2', 'check_gpu_offload': True,
+                                        'loaded': True})
+    assert not result.get('failed'), result['msg']
+    assert result['loaded'] == loaded_of(ps_entry())
+    assert healthy.paths() == ['/', '/api/version', '/api/tags', '/api/generate', '/api/ps']
+
+
+def test_loaded_read_after_a_failed_check(run_module, healthy):
+    result = run_module(ollama_health, {'url': healthy.url, 'instance': INSTANCE, 'expect_version': '0.14.1',
+                                        'loaded': True})
+    assert result['failed'] is True
+    assert result['msg'] == 'instance gpu-node-1:11435: expect_version failed: running 0.12.3, expected 0.14.1'
+    assert result['loaded'] == loaded_of(ps_entry())
+    assert healthy.paths()[-1] == '/api/ps'
+
+
+def test_loaded_error_of_the_gpu_check_read_is_not_read_twice(run_module, healthy):
+    healthy.set('GET', '/api/ps', 500, {'error': 'boom'})
+    result = run_module(ollama_health, {'url': healthy.url, 'instance': INSTANCE, 'smoke_model': 'llama3.2',
+                                        'check_gpu_offload': True, 'loaded': True})
+    assert result['failed'] is True
+    assert result['msg'] == ('instance gpu-node-1:11435: check_gpu_offload failed: cannot list the running models: '
+                             'GET %s/api/ps failed: HTTP 500: boom' % healthy.url)
+    assert result['loaded'] is None
+    assert result['loaded_error'] == 'GET %s/api/ps failed: HTTP 500: boom' % healthy.url
+    assert healthy.paths().count('/api/ps') == 1
+
+
+def test_loaded_not_read_on_an_instance_that_is_down(run_module, fake_ollama):
+    fake_ollama.serve_healthy(running=[ps_entry()])
+    fake_ollama.set('GET', '/', 503, {'error': 'server busy'})
+    result = run_module(ollama_health, {'url': fake_ollama.url, 'instance': INSTANCE, 'loaded': True,
+                                        'wait_timeout': 0.2, 'interval': 0.1})
+    assert result['failed'] is True
+    assert result['msg'].startswith('instance gpu-node-1:11435: ready failed: not ready within 0.2s')
+    assert result['loaded'] is None
+    assert result['loaded_error'] == 'not read: the instance did not answer'
+    assert '/api/ps' not in fake_ollama.paths()
+
+
+# ---------------------------------------------------------------------------
 # TLS and API key
 # ---------------------------------------------------------------------------
 
@@ -552,3 +660,43 @@ def test_targets_client_error_fails_like_a_single_instance(run_module, healthy):
     assert result['msg'] == ('api_key cannot be sent in an HTTP header: it contains spaces, line breaks, '
                              'control or non-ASCII characters')
     assert healthy.requests == []
+
+
+def test_targets_loaded_per_target_and_none_for_the_one_down(run_module, healthy, other_ollama, fake_ollama):
+    """Every target that answered gets its GET /api/ps read, a failed read is only that target's loaded_error, and
+    a target that is down gets no GET /api/ps; in check mode too."""
+    other_ollama.serve_healthy(running=[ps_entry('qwen2:7b', 2_000, 500)])
+    other_ollama.set('GET', '/api/ps', 500, {'error': 'boom'})
+    third = type(fake_ollama)()
+    third.start()
+    try:
+        third.serve_healthy(running=[ps_entry('qwen2:7b', 2_000, 500)])
+        third.set('GET', '/', 503, {'error': 'server busy'})
+        result = run_module(ollama_health, {'targets': [
+            {'url': healthy.url, 'item': {'port': 11434}},
+            {'url': other_ollama.url, 'item': {'port': 11435}},
+            {'url': third.url, 'instance': 'down', 'item': {'port': 11436}},
+        ], 'loaded': True, 'wait_timeout': 0.3, 'interval': 0.1}, check_mode=True)
+        assert result['failed'] is True
+        assert result['msg'].startswith('instance down: ready failed: not ready within 0.3s')
+        up, broken, down = result['results']
+        assert up['failed'] is False and up['loaded'] == loaded_of(ps_entry()) and up['loaded_error'] is None
+        assert broken['failed'] is False and broken['loaded'] is None
+        assert broken['loaded_error'] == 'GET %s/api/ps failed: HTTP 500: boom' % other_ollama.url
+        assert down['failed'] is True and down['loaded'] is None
+        assert down['loaded_error'] == 'not read: the instance did not answer'
+        for server in (healthy, other_ollama):
+            assert server.paths() == ['/', '/api/version', '/api/tags', '/api/ps']
+        assert '/api/ps' not in third.paths()
+    finally:
+        third.stop()
+
+
+def test_targets_loaded_not_read_unless_asked(run_module, healthy, other_ollama):
+    other_ollama.serve_healthy(running=[ps_entry()])
+    result = run_module(ollama_health, {'targets': [{'url': healthy.url}, {'url': other_ollama.url}]})
+    assert not result.get('failed'), result['msg']
+    for r in result['results']:
+        assert r['loaded'] is None and r['loaded_error'] is None
+    for server in (healthy, other_ollama):
+        assert '/api/ps' not in server.paths()
