@@ -66,6 +66,15 @@ def test_every_fixed_file_written_with_the_probe_is_in_a_directory_it_reads():
     fixed += [source["__package_source_list"], source["__package_source_apt_conf"], source["__package_source_parts"],
               driver["__nvidia_driver_pin_file"], driver["__nvidia_driver_unattended_file"],
               driver["__nvidia_driver_blacklist_file"], driver["__nvidia_driver_cuda_list"]]
+    ollama = _role_vars("ollama")
+    metrics = _role_vars("ollama_metrics")
+    fixed += [ollama["__ollama_journald_file"], "/etc/logrotate.d/nginx", "/etc/systemd/system/logrotate.timer.d/gpufleet.conf",
+              metrics["__ollama_metrics_node_exporter_default"], metrics["__ollama_metrics_nginx_exporter_default"],
+              metrics["__ollama_metrics_probe"], metrics["__ollama_metrics_config"],
+              metrics["__ollama_metrics_unit_dir"] + "/" + metrics["__ollama_metrics_probe_unit"] + ".service"]
+    monitoring = _role_vars("ollama_monitoring")
+    fixed += [_resolve(monitoring[name], monitoring) for name in
+              ("__ollama_monitoring_rules_file", "__ollama_monitoring_config_file", "__ollama_monitoring_default_file")]
     for path in fixed:
         assert os.path.dirname(path) in read, "%s is not in a directory the reach play's host_probe reads" % path
 
@@ -98,10 +107,11 @@ def test_the_roles_that_use_the_probes_files_are_those_checked_here():
                     if "gpufleet_host_probe.files" in text or "__ollama_gateway_probe.files" in text:
                         users.append(os.path.relpath(os.path.join(dirpath, name), ROOT))
     assert sorted(users) == ["roles/nvidia_driver/tasks/install.yml", "roles/nvidia_driver/tasks/repository.yml",
-                             "roles/nvidia_driver/tasks/services.yml",
+                             "roles/nvidia_driver/tasks/services.yml", "roles/ollama/tasks/journal.yml",
                              "roles/ollama_firewall/tasks/configure.yml",
                              "roles/ollama_gateway/vars/main.yml", "roles/ollama_gateway_vip/tasks/configure.yml",
-                             "roles/ollama_models/tasks/peers.yml", "roles/package_source/tasks/network.yml",
+                             "roles/ollama_metrics/tasks/configure.yml", "roles/ollama_models/tasks/peers.yml",
+                             "roles/ollama_monitoring/tasks/configure.yml", "roles/package_source/tasks/network.yml",
                              "roles/package_source/tasks/offline.yml"]
 
 
