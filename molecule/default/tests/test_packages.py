@@ -38,12 +38,15 @@ def test_apt_reads_the_local_repository_first(host):
     assert host.file("/var/lib/gpufleet/packages/debian-%s/Packages" % release(host)).exists
 
 
-@pytest.mark.parametrize("package", ["nginx", "libnginx-mod-http-js", "keepalived", "rsync", "zstd", "nftables"])
+@pytest.mark.parametrize("package", ["nginx", "libnginx-mod-http-js", "keepalived", "rsync", "zstd", "nftables",
+                                     "logrotate", "prometheus-node-exporter", "prometheus-nginx-exporter",
+                                     "prometheus"])
 def test_every_role_package_came_from_the_local_repository(host, package):
     """The package is installed and its installed version is the local repository's (apt-cache policy lists the
     file: source under the installed version)."""
-    wanted = {"nginx", "libnginx-mod-http-js", "keepalived"} if "ollama_gateways" in groups(host) else \
-        {"rsync", "zstd", "nftables"}
+    wanted = {"nginx", "libnginx-mod-http-js", "keepalived", "logrotate", "prometheus-nginx-exporter"} \
+        if "ollama_gateways" in groups(host) else {"rsync", "zstd", "nftables"}
+    wanted |= {"prometheus-node-exporter"} | ({"prometheus"} if "monitoring" in groups(host) else set())
     if package not in wanted:
         pytest.skip("%s is not installed on this host's role" % package)
     policy = host.check_output("LC_ALL=C apt-cache policy %s", package)
