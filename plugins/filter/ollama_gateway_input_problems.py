@@ -82,6 +82,7 @@ INTEGERS = (
     ('ollama_gateway_next_upstream_tries', 0, None, ''),
     ('ollama_gateway_tls_validity_days', 1, None, ''),
     ('ollama_gateway_drain_timeout', 1, None, ''),
+    ('ollama_gateway_log_rotate', 1, None, ''),
     # worker_rlimit_nofile = 2 x worker_connections + 1024 must stay within fs.nr_open (1048576 by default);
     # below 16, nginx has no connection left once its listening sockets took theirs.
     ('ollama_gateway_worker_connections', 16, (1048576 - 1024) // 2,
@@ -95,6 +96,10 @@ TIME_EXAMPLES = {
     'ollama_gateway_read_timeout': '900s, 15m or 1h',
     'ollama_gateway_send_timeout': '900s, 15m or 1h',
 }
+# logrotate's size units (maxsize): bytes, or k, M, G (logrotate(8), "size")
+LOG_SIZE_RE = re.compile(r'^[0-9]+[kMG]?$')
+# nginx `listen address:port` for the stub_status server: IPv4 or [IPv6] with a port
+STATUS_LISTEN_RE = re.compile(r'^(?P<address>[0-9.]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]+)$')
 SAN_PREFIXES = ('DNS:', 'IP:', 'email:', 'URI:', 'RID:', 'dirName:', 'otherName:')
 DNS_LABEL_RE = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
 HOST_RE = re.compile(r'^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$')
@@ -299,6 +304,17 @@ def ollama_gateway_input_problems(settings):
         hint = " (write 'off' in quotes: unquoted, YAML reads a boolean)" if isinstance(
             s['ollama_gateway_http_mode'], bool) else ''
         p.append('ollama_gateway_http_mode must be redirect or off%s (got %r).' % (hint, s['ollama_gateway_http_mode']))
+
+    if 'ollama_gateway_log_max_size' in s and not LOG_SIZE_RE.match(str(s['ollama_gateway_log_max_size'])):
+        p.append("ollama_gateway_log_max_size must be a size logrotate reads, bytes or with k, M or G, such as 100M or "
+                 "1G (got %r)." % (s['ollama_gateway_log_max_size'],))
+    status = s.get('ollama_gateway_status_listen')
+    if status not in (None, ''):
+        m = STATUS_LISTEN_RE.match(str(status))
+        if not m or not 1 <= int(m.group('port')) <= 65535:
+            p.append("ollama_gateway_status_listen must be an address and port on this host, such as 127.0.0.1:8080 "
+                     "or [::1]:8080, or '' for no stub_status (got %r). A port another listener of the host uses is "
+                     "refused by the site's check of the host's ports (ollama_host_problems)." % (status,))
 
     cert = str(s.get('ollama_gateway_tls_cert_src') or '')
     key = str(s.get('ollama_gateway_tls_key_src') or '')

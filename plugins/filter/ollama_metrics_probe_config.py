@@ -26,6 +26,7 @@ options:
         C(ollama_endpoints), C(ollama_node), C(ollama_gateway_report) (V(false) or V(null) when not published) and the
         role variables C(ollama_metrics_listen_address), C(ollama_metrics_node_exporter_port),
         C(ollama_metrics_nginx_exporter_port), C(ollama_metrics_nginx_status_url), C(ollama_metrics_probe_interval),
+        C(ollama_metrics_node_exporter_args),
         C(ollama_metrics_probe_timeout), C(ollama_metrics_textfile_dir), C(ollama_metrics_nvidia_smi),
         C(ollama_metrics_gateway_access_log), C(ollama_metrics_histogram_buckets), C(ollama_metrics_max_series),
         C(ollama_metrics_state_dir).
@@ -47,6 +48,7 @@ _value:
     problems: []
     config:
       textfile_dir: /var/lib/prometheus/node-exporter
+      deadline: 27
       nvidia_smi: /usr/bin/nvidia-smi
       ollama:
         timeout: 5
@@ -59,7 +61,13 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.gpufleet.ollama.plugins.plugin_utils._settings import to_int
 
-_URL = re.compile(r'^https?://[^\s/]+(/\S*)?$')
+_URL = re.compile(r'^https?://[^\s/"\'\\]+(/[^\s"\'\\]*)?$')
+# one flag of the node exporter, as it goes into ARGS="..." of /etc/default (no quote, space or backslash)
+_FLAG = re.compile(r'^--?[A-Za-z0-9][A-Za-z0-9._-]*(=[^\s"\'\\$`]*)?$')
+# the flags the role sets itself
+_OWN_FLAGS = ('--web.listen-address', '--collector.textfile.directory')
+# seconds the probe's run keeps free before the timer's next start (systemd stops a run that takes the whole period)
+DEADLINE_MARGIN = 3
 _ADDRESS = re.compile(r'^[A-Za-z0-9_.:\-\[\]]+$')
 
 
@@ -94,6 +102,22 @@ def _path(settings, name, host, problems, empty_ok=False):
     return value
 
 
+def _args(settings, host, problems):
+    args = settings.get('ollama_metrics_node_exporter_args')
+    if not isinstance(args, list):
+        problems.append('%s: ollama_metrics_node_exporter_args is %r; give a list of flags, for example '
+                        '["--no-collector.wifi"].' % (host, args))
+        return
+    for arg in args:
+        if not isinstance(arg, str) or not _FLAG.match(arg):
+            problems.append('%s: ollama_metrics_node_exporter_args has %r; give one flag an item, --name or '
+                            '--name=value, with no space, quote, backslash, $ or backtick.' % (host, arg))
+        elif arg.split('=', 1)[0].lstrip('-') in [f.lstrip('-') for f in _OWN_FLAGS]:
+            problems.append('%s: ollama_metrics_node_exporter_args has %r, a flag the role sets itself; use '
+                            'ollama_metrics_listen_address, ollama_metrics_node_exporter_port or '
+                            'ollama_metrics_textfile_dir.' % (host, arg))
+
+
 def _instances(endpoints, node, host, problems):
     if not isinstance(endpoints, list):
         problems.append('%s: the fact ollama_endpoints is missing (%r); the gpufleet.ollama.ollama role publishes it: '
@@ -126,9 +150,17 @@ def ollama_metrics_probe_config(settings):
         problems.append('%s: ollama_metrics_listen_address is %r; give the address the exporters listen on (an IP '
                         'address or host name, 0.0.0.0 for every address).' % (host, address))
     _port(settings, 'ollama_metrics_node_exporter_port', host, problems)
-    _number(settings, 'ollama_metrics_probe_interval', host, problems, 5, 3600, 'seconds between probes, 5 to 3600')
+    _args(settings, host, problems)
+    interval = _number(settings, 'ollama_metrics_probe_interval', host, problems, 5, 3600,
+                       'seconds between probes, 5 to 3600')
     timeout = _number(settings, 'ollama_metrics_probe_timeout', host, problems, 1, 60, 'seconds, 1 to 60')
-    config = {'textfile_dir': _path(settings, 'ollama_metrics_textfile_dir', host, problems)}
+    if interval and timeout and timeout > interval - DEADLINE_MARGIN:
+        problems.append('%s: ollama_metrics_probe_timeout is %r with ollama_metrics_probe_interval %r; give a timeout at '
+                        'most the interval minus %d s (every run must end before the next).'
+                        % (host, settings.get('ollama_metrics_probe_timeout'), settings.get('ollama_metrics_probe_interval'),
+                           DEADLINE_MARGIN))
+    config = {'textfile_dir': _path(settings, 'ollama_metrics_textfile_dir', host, problems),
+              'deadline': (interval - DEADLINE_MARGIN) if interval else None}
     if settings.get('gpu_node'):
         config['ollama'] = {'timeout': timeout,
                             'instances': _instances(settings.get('ollama_endpoints'), settings.get('ollama_node'),

@@ -161,6 +161,7 @@ DEFAULTS = {
     'gpu_memory_ratio_max': 0.95,
     'gpu_memory_for': '15m',
     'gateway_5xx_ratio_max': 0.05,
+    'gateway_5xx_min_rate': 0.1,
     'gateway_5xx_window': '5m',
     'gateway_5xx_for': '5m',
     'certificate_expiry_days': 21,
@@ -361,6 +362,7 @@ def _builtin_rules(g, labels):
     gpu_min = _promql_number(_number(g('model_gpu_ratio_min')))
     mem_max = _promql_number(_number(g('gpu_memory_ratio_max')))
     err_max = _promql_number(_number(g('gateway_5xx_ratio_max')))
+    min_rate = _promql_number(_number(g('gateway_5xx_min_rate')))
     window = g('gateway_5xx_window').strip()
     days = _promql_number(_number(g('certificate_expiry_days')))
     stale = _promql_number(_number(g('probe_stale_seconds')))
@@ -392,7 +394,9 @@ def _builtin_rules(g, labels):
                % (at, mem_max), labels),
         _alert('GatewayHigh5xxRate',
                'sum by (host) (rate(gpufleet_gateway_requests_total{code=~"5.."}[%s]))'
-               ' / sum by (host) (rate(gpufleet_gateway_requests_total[%s])) > %s' % (window, window, err_max),
+               ' / sum by (host) (rate(gpufleet_gateway_requests_total[%s])) > %s'
+               ' and sum by (host) (rate(gpufleet_gateway_requests_total[%s])) > %s'
+               % (window, window, err_max, window, min_rate),
                g('gateway_5xx_for'), 'critical',
                'Gateway %s answers {{ $value | humanizePercentage }} of its requests with 5xx' % at,
                '{{ $value | humanizePercentage }} of the requests through gateway %s over the last %s got a 5xx '
@@ -531,6 +535,7 @@ def ollama_prometheus_config(settings):
     s.ratio('model_gpu_ratio_min', 0, 1)
     s.ratio('gpu_memory_ratio_max', 0, 1)
     s.ratio('gateway_5xx_ratio_max', 0, 1)
+    s.positive('gateway_5xx_min_rate')
     s.positive('certificate_expiry_days')
     s.positive('probe_stale_seconds')
 

@@ -43,6 +43,7 @@ CONTRACT = {
     "gpufleet_gateway_request_duration_seconds_bucket", "gpufleet_gateway_request_duration_seconds_sum",
     "gpufleet_gateway_request_duration_seconds_count",
     "gpufleet_gateway_log_lines_total", "gpufleet_gateway_certificate_expiry_timestamp_seconds",
+    "gpufleet_gateway_certificate_read_success", "gpufleet_ollama_api_up",
     # The probe itself
     "gpufleet_probe_success", "gpufleet_probe_timestamp_seconds", "gpufleet_probe_duration_seconds",
     # Prometheus

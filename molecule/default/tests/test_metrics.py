@@ -114,9 +114,11 @@ def test_probe_runs_as_the_exporters_account_on_its_timer(host):
 def test_monitoring_host_scrapes_every_target_up_and_has_the_rules(host):
     if "monitoring" not in groups(host):
         pytest.skip("not the monitoring host")
+    api = "http://%s:9090/api/v1" % var(host, "lab_backend_address")
+    assert "0.0.0.0:9090" not in host.check_output("ss -Hltn") and "*:9090" not in host.check_output("ss -Hltn")
     targets = []
     for _ in range(20):
-        targets = json.loads(host.check_output("curl -s http://127.0.0.1:9090/api/v1/targets"))["data"]["activeTargets"]
+        targets = json.loads(host.check_output("curl -s %s/targets" % api))["data"]["activeTargets"]
         if targets and all(t["health"] == "up" for t in targets):
             break
         time.sleep(3)
@@ -125,7 +127,7 @@ def test_monitoring_host_scrapes_every_target_up_and_has_the_rules(host):
         + len(inventory["monitoring"])      # node (every node and gateway) + nginx (gateways) + prometheus
     assert len(targets) == expected, targets
     assert all(t["health"] == "up" for t in targets), [(t["scrapeUrl"], t["health"], t["lastError"]) for t in targets]
-    rules = json.loads(host.check_output("curl -s http://127.0.0.1:9090/api/v1/rules"))["data"]["groups"]
+    rules = json.loads(host.check_output("curl -s %s/rules" % api))["data"]["groups"]
     names = {r["name"] for g in rules for r in g["rules"]}
     assert {"OllamaInstanceDown", "OllamaModelOnCPU", "GPUMemoryNearFull", "GatewayHigh5xxRate", "NodeExporterDown",
             "GatewayCertificateExpiry"} <= names

@@ -6,24 +6,49 @@
 
 Run by a systemd timer as ``/usr/bin/python3 gpufleet_metrics_probe.py --config /etc/gpufleet/metrics-probe.json``
 (Python 3 standard library only; Debian 12/13, python3 3.11/3.13). The JSON config (written by the
-ollama_metrics role) has optional sections:
+ollama_metrics role) has optional settings and sections:
 
+- ``deadline``: seconds from the start of the run (float, default 25) by which every instance and nvidia-smi must
+  have answered; the role sets it to the timer interval minus a margin, below the unit's ``TimeoutStartSec``;
 - ``ollama``: ``{"timeout": 5, "instances": [{"url", "port", "gpu", "gpu_uuid"}]}``; each instance is asked
-  ``GET /api/version``, ``/api/tags`` and ``/api/ps``;
+  ``GET /api/version``, then ``/api/tags`` and ``/api/ps``;
 - ``nvidia_smi``: the nvidia-smi path (null or absent: no GPU series), asked once for every GPU with
-  ``--query-gpu=... --format=csv,noheader,nounits``;
+  ``--query-gpu=... --format=csv,noheader,nounits`` (``nvidia_smi_timeout``, default 10 s);
 - ``gateway``: the nginx access log (``log_format ollama``, read incrementally), a state file, certificates
   whose expiry is reported (``openssl x509 -enddate``), histogram ``buckets``, ``max_series`` and
   ``max_read_bytes`` (64 MiB).
 
-Outputs, in ``textfile_dir``: ``gpufleet_ollama.prom`` (ollama and gpu series) and ``gpufleet_gateway.prom``. Each is
-written atomically (a temp file in the same directory, fsync, os.replace, mode 0644; the collector reads only
-``*.prom``, so it never sees a half-written file) and ends with ``gpufleet_probe_success``,
+Deadline: the unit is killed at ``TimeoutStartSec`` (= the interval), and a killed run would leave the previous file,
+``gpufleet_ollama_up 1`` included, so that the instance-down alert never fires (an Ollama that accepts connections
+but hangs, ollama/ollama #1378). So every instance is asked in its own thread and nvidia-smi runs in another, all
+at once, while the gateway section runs; each HTTP request waits at most min(``timeout``, time left to the
+deadline) and nvidia-smi min(``nvidia_smi_timeout``, time left). At the deadline the probe stops waiting: an
+instance that has not answered all three reads by then is down, and nvidia-smi still running is killed (its whole
+process group) and is ``gpufleet_gpu_up 0``. The file is then written at once, so a run ends a fraction of a second
+after the deadline (the gateway section, local file reads and openssl runs also bounded by the deadline, may add
+the time to read ``max_read_bytes`` of log).
+
+``gpufleet_ollama_up`` is 1 only when the instance answered all three reads (``/api/version``, ``/api/tags``,
+``/api/ps``) with HTTP 200 and a JSON object before the deadline: an instance that answers ``/api/version`` but
+hangs or fails on ``/api/tags`` or ``/api/ps`` is not serving its API and is ``up 0``.
+``gpufleet_ollama_api_up{endpoint="version"|"tags"|"ps"}`` shows which read answered (1) and which did not (0;
+when ``/api/version`` fails, the other two are not tried and are 0 too). An instance that is ``up 0`` has no other
+series (no version, response_seconds or model series).
+
+Outputs, in ``textfile_dir``: ``gpufleet_ollama.prom`` (ollama and gpu series) and ``gpufleet_gateway.prom``. A
+section that is not configured (neither ``ollama`` nor ``nvidia_smi``; no ``gateway``) has its file removed when
+present, so that a host that stopped being, say, a gateway does not export stale series; no other file of the
+directory is ever touched. Each file is written atomically (a temp file in the same directory, fsync, os.replace,
+mode 0644; the collector reads only ``*.prom``, so it never sees a half-written file) and ends with ``gpufleet_probe_success``,
 ``gpufleet_probe_timestamp_seconds`` and ``gpufleet_probe_duration_seconds`` labelled ``probe="ollama"|"gateway"``.
 One section failing never stops the other. ``gpufleet_probe_success`` is 0 when the probe itself could not do its job
 (an internal error, the gateway state not saved); an Ollama instance that is down is ``gpufleet_ollama_up 0`` and
 nvidia-smi failing is ``gpufleet_gpu_up 0``, neither a probe failure. The exit status is 1 when a section failed or a
 file could not be written, else 0.
+
+Certificates: ``gpufleet_gateway_certificate_read_success{path}`` is 1 or 0 for every configured certificate (0: the
+file is missing or unreadable, openssl is missing, or its notAfter cannot be parsed), and
+``gpufleet_gateway_certificate_expiry_timestamp_seconds{path}`` is there only for those read.
 
 It never grows files: the outputs have fixed names and are replaced whole; the gateway state holds only the log
 position and the counters, bounded like the output (at most ``max_series`` label sets per metric family: label sets
@@ -55,15 +80,19 @@ import json
 import math
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from stat import S_ISLNK, S_ISREG
 from urllib.parse import urlsplit
 
 DEFAULT_TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
 DEFAULT_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
 DEFAULT_MAX_SERIES = 2000
+DEFAULT_DEADLINE = 25.0  # seconds from the start of a run; the role sets it to the timer interval minus a margin
 MAX_READ_BYTES = 64 * 1024 * 1024  # access log bytes read per run; the rest waits for the next run
 READ_BLOCK = 1024 * 1024
 HEAD_BYTES = 4096  # the log's first bytes, hashed in the state: a file that got the saved inode number back differs
@@ -97,7 +126,8 @@ HELP = {
     "gpufleet_probe_success": ("gauge", "1 when the gpufleet metrics probe section ran without error."),
     "gpufleet_probe_timestamp_seconds": ("gauge", "Unix time the gpufleet metrics probe section finished."),
     "gpufleet_probe_duration_seconds": ("gauge", "Seconds the gpufleet metrics probe section took."),
-    "gpufleet_ollama_up": ("gauge", "1 when the Ollama instance answered GET /api/version."),
+    "gpufleet_ollama_up": ("gauge", "1 when the Ollama instance answered GET /api/version, /api/tags and /api/ps in time."),
+    "gpufleet_ollama_api_up": ("gauge", "1 when the Ollama instance answered this read (endpoint version, tags or ps) in time."),
     "gpufleet_ollama_version_info": ("gauge", "Ollama version the instance reports."),
     "gpufleet_ollama_response_seconds": ("gauge", "Wall time of the instance's GET /api/tags."),
     "gpufleet_ollama_models_present": ("gauge", "Models in the instance's store (/api/tags)."),
@@ -107,7 +137,7 @@ HELP = {
     "gpufleet_ollama_model_vram_bytes": ("gauge", "Part of a loaded model in GPU memory (/api/ps size_vram)."),
     "gpufleet_ollama_model_gpu_ratio": ("gauge", "size_vram / size of a loaded model (1 all on GPU, 0 CPU only)."),
     "gpufleet_ollama_model_context_length": ("gauge", "Context length a loaded model runs with (/api/ps)."),
-    "gpufleet_gpu_up": ("gauge", "1 when nvidia-smi answered."),
+    "gpufleet_gpu_up": ("gauge", "1 when nvidia-smi answered in time."),
     "gpufleet_gpu_info": ("gauge", "GPU name and driver version."),
     "gpufleet_gpu_memory_used_bytes": ("gauge", "GPU memory used (nvidia-smi memory.used)."),
     "gpufleet_gpu_memory_total_bytes": ("gauge", "GPU memory total (nvidia-smi memory.total)."),
@@ -118,6 +148,7 @@ HELP = {
     "gpufleet_gateway_request_duration_seconds": ("histogram", "Gateway request time (nginx $request_time)."),
     "gpufleet_gateway_log_lines_total": ("counter", "Access log lines read, parsed or not."),
     "gpufleet_gateway_certificate_expiry_timestamp_seconds": ("gauge", "Unix time of the certificate's notAfter."),
+    "gpufleet_gateway_certificate_read_success": ("gauge", "1 when the certificate could be read and its notAfter parsed."),
 }
 
 INSTANCE_LABELS = ("port", "gpu", "gpu_uuid")
@@ -302,6 +333,14 @@ def http_get_json(url, path, timeout):
 # UnicodeDecodeError are ValueErrors, an unexpected JSON shape gives AttributeError or TypeError)
 HTTP_ERRORS = (OSError, ValueError, AttributeError, TypeError, http.client.HTTPException)
 
+# the three reads of an instance, in the order they are asked; "up" = all three answered before the deadline
+ENDPOINTS = (("version", "/api/version"), ("tags", "/api/tags"), ("ps", "/api/ps"))
+
+
+def time_left(deadline_at):
+    """Seconds until the monotonic `deadline_at` (0 when past)."""
+    return max(deadline_at - time.monotonic(), 0.0)
+
 
 def instance_labels(instance):
     port = instance.get("port")
@@ -315,6 +354,7 @@ def ollama_families(limit):
         return Family(name, INSTANCE_LABELS + tuple(extra), limit, additive)
     return {
         "up": family("gpufleet_ollama_up"),
+        "api_up": family("gpufleet_ollama_api_up", ("endpoint",), additive=False),
         "version": family("gpufleet_ollama_version_info", ("version",)),
         "response": family("gpufleet_ollama_response_seconds"),
         "present_count": family("gpufleet_ollama_models_present"),
@@ -327,30 +367,58 @@ def ollama_families(limit):
     }
 
 
-def probe_instance(instance, timeout, fam):
-    """Ask one instance; fills `fam`. Failures of the instance show as up 0 or missing series."""
-    labels = instance_labels(instance)
-    url = instance["url"]
-    try:
-        version = http_get_json(url, "/api/version", timeout).get("version", "")
-    except HTTP_ERRORS:  # down, refusing, timing out or not Ollama: all the same to a scrape
+class InstanceProbe:
+    """One instance asked in its own (daemon) thread: /api/version, then /api/tags and /api/ps, each request with
+    min(timeout, time left to the deadline). The answers so far are read with `answers()` at any time; a thread
+    still waiting at the deadline is abandoned (its late answers are never read)."""
+
+    def __init__(self, url, timeout, deadline_at):
+        self.url, self.timeout, self.deadline_at = url, timeout, deadline_at
+        self.lock = threading.Lock()
+        self.answered = {}  # endpoint -> (decoded body, seconds)
+        self.thread = threading.Thread(target=self.run, name="probe " + str(url), daemon=True)
+
+    def ask(self, path):
+        left = time_left(self.deadline_at)
+        if left <= 0:
+            raise OSError("deadline reached before GET " + path)
+        return http_get_json(self.url, path, min(self.timeout, left))
+
+    def run(self):
+        for endpoint, path in ENDPOINTS:
+            started = time.monotonic()
+            try:
+                body = self.ask(path)
+                if not isinstance(body, dict):
+                    raise ValueError("GET %s: not a JSON object" % path)
+            except HTTP_ERRORS:  # down, refusing, timing out or not Ollama: all the same to a scrape
+                if endpoint == "version":
+                    return  # not Ollama or not there: the other reads are not tried (they count as failed)
+                continue
+            with self.lock:
+                self.answered[endpoint] = (body, round(time.monotonic() - started, 6))
+
+    def answers(self):
+        with self.lock:
+            return dict(self.answered)
+
+
+def add_instance(fam, labels, answers):
+    """Fill `fam` from the answers of one instance ({endpoint: (body, seconds)}, those in by the deadline)."""
+    for endpoint, dummy in ENDPOINTS:
+        fam["api_up"].add(dict(labels, endpoint=endpoint), 1 if endpoint in answers else 0)
+    if any(endpoint not in answers for endpoint, dummy in ENDPOINTS):
         fam["up"].add(labels, 0)
         return
     fam["up"].add(labels, 1)
-    fam["version"].add(dict(labels, version=str(version)), 1)
-    try:
-        started = time.monotonic()
-        tags = http_get_json(url, "/api/tags", timeout).get("models") or []
-        fam["response"].add(labels, round(time.monotonic() - started, 6))
-        fam["present_count"].add(labels, len(tags))
-        for model in tags:
-            fam["present"].add(dict(labels, model=str(model.get("name", ""))), 1)
-    except HTTP_ERRORS:
-        pass
-    try:
-        loaded = [m for m in http_get_json(url, "/api/ps", timeout).get("models") or [] if isinstance(m, dict)]
-    except HTTP_ERRORS:
-        return
+    fam["version"].add(dict(labels, version=str(answers["version"][0].get("version", ""))), 1)
+    tags, seconds = answers["tags"]
+    tags = [m for m in tags.get("models") or [] if isinstance(m, dict)]
+    fam["response"].add(labels, seconds)
+    fam["present_count"].add(labels, len(tags))
+    for model in tags:
+        fam["present"].add(dict(labels, model=str(model.get("name", ""))), 1)
+    loaded = [m for m in answers["ps"][0].get("models") or [] if isinstance(m, dict)]
     fam["loaded_count"].add(labels, len(loaded))
     for model in loaded:
         model_labels = dict(labels, model=str(model.get("name", "")))
@@ -365,8 +433,52 @@ def probe_instance(instance, timeout, fam):
             fam["context"].add(model_labels, model["context_length"])
 
 
-def gpu_families(nvidia_smi, timeout, limit):
-    """The gpufleet_gpu_* families from one nvidia-smi run."""
+class GpuProbe:
+    """One nvidia-smi run in its own (daemon) thread, in a new session so that the whole process group can be
+    killed at the deadline (a wrapper script's children too)."""
+
+    def __init__(self, nvidia_smi, timeout, deadline_at):
+        self.nvidia_smi, self.timeout, self.deadline_at = nvidia_smi, timeout, deadline_at
+        self.lock = threading.Lock()
+        self.process = None
+        self.output = None  # stdout text once nvidia-smi exited 0
+        self.thread = threading.Thread(target=self.run, name="probe nvidia-smi", daemon=True)
+
+    def run(self):
+        command = [self.nvidia_smi, "--query-gpu=" + ",".join(GPU_FIELDS), "--format=csv,noheader,nounits"]
+        try:
+            with self.lock:
+                self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                                stderr=subprocess.PIPE, env=command_env(), start_new_session=True)
+            try:
+                stdout, dummy = self.process.communicate(timeout=min(self.timeout, time_left(self.deadline_at)))
+            except subprocess.TimeoutExpired:
+                self.kill()
+                return
+            if self.process.returncode == 0:
+                self.output = stdout.decode("utf-8", "replace")
+        except (OSError, subprocess.SubprocessError, ValueError):
+            return
+
+    def kill(self):
+        """Kill nvidia-smi's process group (also when nvidia-smi itself exited but a child of it still holds its
+        output open); the group id is the leader's pid, which is not reused while the group has a member."""
+        with self.lock:
+            process = self.process
+        if process is None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            process.wait(timeout=1)
+        except subprocess.TimeoutExpired:  # stuck in the kernel: abandoned with its thread
+            pass
+
+
+def gpu_families(output, limit):
+    """The gpufleet_gpu_* families from nvidia-smi's output (None: it did not answer in time)."""
     names = ("gpu", "gpu_uuid")
     up = Family("gpufleet_gpu_up", (), limit)
     info = Family("gpufleet_gpu_info", names + ("name", "driver_version"), limit)
@@ -375,16 +487,8 @@ def gpu_families(nvidia_smi, timeout, limit):
               ("utilization.gpu", Family("gpufleet_gpu_utilization_ratio", names, limit), 0.01),
               ("temperature.gpu", Family("gpufleet_gpu_temperature_celsius", names, limit), 1),
               ("power.draw", Family("gpufleet_gpu_power_watts", names, limit), 1)]
-    try:
-        result = subprocess.run([nvidia_smi, "--query-gpu=" + ",".join(GPU_FIELDS), "--format=csv,noheader,nounits"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=command_env(), timeout=timeout,
-                                check=False)
-        answered = result.returncode == 0
-        output = result.stdout.decode("utf-8", "replace") if answered else ""
-    except (OSError, subprocess.SubprocessError):
-        answered, output = False, ""
-    up.add({}, 1 if answered else 0)
-    for line in output.splitlines():
+    up.add({}, 0 if output is None else 1)
+    for line in (output or "").splitlines():
         fields = [field.strip() for field in line.split(",")]
         if len(fields) != len(GPU_FIELDS):
             continue
@@ -408,19 +512,37 @@ def parse_reading(text):
     return None if math.isnan(value) or math.isinf(value) else value
 
 
-def run_ollama(config, limit):
-    """The families of gpufleet_ollama.prom (instances and GPUs; their failures are series, not errors)."""
-    families = []
-    section = config.get("ollama")
-    if section:
-        timeout = float(section.get("timeout", 5))
-        fam = ollama_families(limit)
-        for instance in section.get("instances") or []:
-            probe_instance(instance, timeout, fam)
-        families.extend(fam.values())
+def start_ollama(config, limit, deadline_at):
+    """Start asking every instance and nvidia-smi at once; returns collect(), which waits for them until
+    `deadline_at` (no longer) and returns the families of gpufleet_ollama.prom. Whatever has not answered by then
+    is down (instances up 0, gpu_up 0; nvidia-smi is killed)."""
+    section = config.get("ollama") or {}
+    timeout = float(section.get("timeout", 5))
+    instances = [(instance_labels(instance), InstanceProbe(instance["url"], timeout, deadline_at))
+                 for instance in section.get("instances") or []]
+    gpu = None
     if config.get("nvidia_smi"):
-        families.extend(gpu_families(config["nvidia_smi"], float(config.get("nvidia_smi_timeout", 10)), limit))
-    return families
+        gpu = GpuProbe(config["nvidia_smi"], float(config.get("nvidia_smi_timeout", 10)), deadline_at)
+    for thread in [asker.thread for dummy, asker in instances] + ([gpu.thread] if gpu else []):
+        thread.start()
+
+    def collect():
+        for thread in [asker.thread for dummy, asker in instances] + ([gpu.thread] if gpu else []):
+            thread.join(time_left(deadline_at))
+        families = []
+        if config.get("ollama"):
+            fam = ollama_families(limit)
+            for labels, asker in instances:
+                add_instance(fam, labels, asker.answers())
+            families.extend(fam.values())
+        if gpu is not None:
+            late = gpu.thread.is_alive()
+            if late:
+                gpu.kill()
+            families.extend(gpu_families(None if late else gpu.output, limit))
+        return families
+
+    return collect
 
 
 # ---------------------------------------------------------------- gateway
@@ -597,12 +719,14 @@ def follow_log(state, log_path, budget=MAX_READ_BYTES):
 
 
 def certificate_expiry(path, openssl="openssl", timeout=10):
-    """Unix time of the certificate's notAfter, None when it cannot be read."""
-    if not os.path.isfile(path):
+    """Unix time of the certificate's notAfter, None when it cannot be read (no file, no openssl, no time left,
+    openssl failing or its answer not understood)."""
+    if not os.path.isfile(path) or timeout <= 0:
         return None
     try:
-        result = subprocess.run([openssl, "x509", "-noout", "-enddate", "-in", path], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=command_env(), timeout=timeout, check=False)
+        result = subprocess.run([openssl, "x509", "-noout", "-enddate", "-in", path], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=command_env(), timeout=timeout,
+                                check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     if result.returncode != 0:
@@ -623,10 +747,20 @@ def parse_not_after(text):
         return None
 
 
-def run_gateway(section, limit):
-    """(families, success) for gpufleet_gateway.prom."""
+def run_gateway(section, limit, deadline_at=None):
+    """(families, success) for gpufleet_gateway.prom. The certificates are read first, each openssl run limited to
+    min(10 s, time left to `deadline_at`)."""
+    if deadline_at is None:
+        deadline_at = time.monotonic() + DEFAULT_DEADLINE
     limit = max(int(section.get("max_series", limit)), 3)
     buckets = sorted(float(b) for b in (section.get("buckets") or DEFAULT_BUCKETS))
+    expiry = Family("gpufleet_gateway_certificate_expiry_timestamp_seconds", ("path",), limit)
+    readable = Family("gpufleet_gateway_certificate_read_success", ("path",), limit, additive=False)
+    for path in section.get("certificates") or []:
+        value = certificate_expiry(path, section.get("openssl", "openssl"), min(10.0, time_left(deadline_at)))
+        readable.add({"path": path}, 0 if value is None else 1)
+        if value is not None:
+            expiry.add({"path": path}, value)
     success = True
     families = []
     log_path, state_path = section.get("access_log"), section.get("state_file")
@@ -649,19 +783,32 @@ def run_gateway(section, limit):
             lines.add({"result": result}, state.lines[result])
         families += [requests, Histogram("gpufleet_gateway_request_duration_seconds", HISTOGRAM_LABELS, buckets,
                                          state.histogram), lines]
-    expiry = Family("gpufleet_gateway_certificate_expiry_timestamp_seconds", ("path",), limit)
-    for path in section.get("certificates") or []:
-        value = certificate_expiry(path, section.get("openssl", "openssl"))
-        if value is not None:
-            expiry.add({"path": path}, value)
-    families.append(expiry)
+    families += [expiry, readable]
     return families, success
 
 
 # ---------------------------------------------------------------- main
-def run_section(probe, path, build):
-    """Run one section and write its file; False when the section or the write failed."""
-    started = time.monotonic()
+def parse_deadline(config):
+    """The config's `deadline` (seconds from the start of the run, > 0), else DEFAULT_DEADLINE."""
+    value = config.get("deadline")
+    if value is None:
+        return DEFAULT_DEADLINE
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if isinstance(value, bool) or not 0 < seconds < math.inf:
+        print("config deadline %r: not a positive number of seconds, %s used" % (value, DEFAULT_DEADLINE),
+              file=sys.stderr)
+        return DEFAULT_DEADLINE
+    return seconds
+
+
+def run_section(probe, path, build, started=None):
+    """Run one section and write its file; False when the section or the write failed. `started`: the monotonic
+    time the section's work began (its duration is measured from it)."""
+    if started is None:
+        started = time.monotonic()
     try:
         families, success = build()
     except Exception as exc:  # pylint: disable=broad-exception-caught  # one section's bug never stops the other
@@ -676,7 +823,37 @@ def run_section(probe, path, build):
     return success
 
 
+def remove_stale(path):
+    """Remove the output file of a section that is no longer configured (only that file: a regular file or a
+    symlink of that name; nothing else in the directory). False when it exists and cannot be removed."""
+    try:
+        stat = os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except OSError as exc:
+        print("cannot check %s: %s" % (path, exc), file=sys.stderr)
+        return False
+    if not (S_ISREG(stat.st_mode) or S_ISLNK(stat.st_mode)):
+        return True  # a directory or the like is not an output of the probe (the collector reads only files)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        print("cannot remove %s: %s" % (path, exc), file=sys.stderr)
+        return False
+    return True
+
+
+def raiser(exc):
+    """A function that raises `exc` (a section that failed to start fails when it is collected)."""
+    def collect():
+        raise exc
+    return collect
+
+
 def main(argv=None):
+    started = time.monotonic()
     parser = argparse.ArgumentParser(description="gpufleet metrics probe (node-exporter textfile collector)")
     parser.add_argument("--config", default="/etc/gpufleet/metrics-probe.json")
     args = parser.parse_args(argv)
@@ -688,15 +865,27 @@ def main(argv=None):
     except (OSError, ValueError) as exc:
         print("config %s: %s" % (args.config, exc), file=sys.stderr)
         return 2
+    deadline_at = started + parse_deadline(config)
     directory = config.get("textfile_dir") or DEFAULT_TEXTFILE_DIR
     limit = max(int(config.get("max_series") or DEFAULT_MAX_SERIES), 3)
+    ollama_path = os.path.join(directory, "gpufleet_ollama.prom")
+    gateway_path = os.path.join(directory, "gpufleet_gateway.prom")
     ok = True
+    collect_ollama = None
     if config.get("ollama") or config.get("nvidia_smi"):
-        ok = run_section("ollama", os.path.join(directory, "gpufleet_ollama.prom"),
-                         lambda: (run_ollama(config, limit), True)) and ok
+        # the instances and nvidia-smi are asked in threads while the gateway section runs here
+        try:
+            collect_ollama = start_ollama(config, limit, deadline_at)
+        except Exception as exc:  # pylint: disable=broad-exception-caught  # reported by run_section below
+            collect_ollama = raiser(exc)
+    else:
+        ok = remove_stale(ollama_path) and ok
     if config.get("gateway"):
-        ok = run_section("gateway", os.path.join(directory, "gpufleet_gateway.prom"),
-                         lambda: run_gateway(config["gateway"], limit)) and ok
+        ok = run_section("gateway", gateway_path, lambda: run_gateway(config["gateway"], limit, deadline_at)) and ok
+    else:
+        ok = remove_stale(gateway_path) and ok
+    if collect_ollama is not None:
+        ok = run_section("ollama", ollama_path, lambda: (collect_ollama(), True), started) and ok
     return 0 if ok else 1
 
 

@@ -2,16 +2,21 @@
 # Copyright (c) 2026, gpufleet maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Fixtures of the metrics probe tests: the probe imported by its path, run as the timer runs it, and a small
-parser of the Prometheus text format that also checks HELP/TYPE lines and duplicate series."""
+"""Fixtures of the metrics probe tests: the probe imported by its path, run as the timer runs it, a small
+parser of the Prometheus text format that also checks HELP/TYPE lines and duplicate series, fake Ollama servers
+whose API hangs and an Ollama stand-in."""
 import importlib.util
 import json
 import os
 import re
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from ansible_collections.gpufleet.ollama.tests.unit.standin.standin_helpers import Instance
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 PROBE = os.path.join(ROOT, "roles", "ollama_metrics", "files", "gpufleet_metrics_probe.py")
@@ -97,3 +102,70 @@ def read_prom():
         with open(path, encoding="utf-8") as handle:
             return Prom(handle.read())
     return read
+
+
+HANGS_PAST = 30  # seconds a hanging endpoint sleeps (released at teardown)
+
+
+class FakeOllama:
+    """An HTTP server in a thread on 127.0.0.1 that answers /api/version, /api/tags and /api/ps like Ollama,
+    except that the paths in `hang` sleep (up to HANGS_PAST s, until stop()) before answering: the server accepts
+    connections and answers / but its API hangs (ollama/ollama #1378)."""
+
+    def __init__(self, hang=()):
+        release = self.release = threading.Event()
+        answers = {"/api/version": {"version": "0.9.0"}, "/api/tags": {"models": [{"name": "tiny:latest"}]},
+                   "/api/ps": {"models": []}}
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # pylint: disable=invalid-name  # the http.server name
+                if self.path in hang:
+                    release.wait(HANGS_PAST)
+                body = json.dumps(answers.get(self.path, {})).encode()
+                try:
+                    self.send_response(200 if self.path in answers or self.path == "/" else 404)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:  # the probe gave up and closed the connection
+                    pass
+
+            def log_message(self, *args):  # pylint: disable=arguments-differ
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def instance(self, gpu):
+        return {"url": "http://127.0.0.1:%d" % self.port, "port": self.port, "gpu": str(gpu), "gpu_uuid": "GPU-%d" % gpu}
+
+    def stop(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fakes():
+    started = []
+
+    def start(hang=()):
+        fake = FakeOllama(hang)
+        started.append(fake)
+        return fake
+
+    yield start
+    for fake in started:
+        fake.stop()
+
+
+@pytest.fixture
+def standin(tmp_path):
+    (tmp_path / "srv").mkdir()
+    instance = Instance(tmp_path / "srv")
+    yield instance
+    instance.stop()

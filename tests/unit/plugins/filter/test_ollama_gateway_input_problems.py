@@ -13,6 +13,9 @@ from ansible_collections.gpufleet.ollama.plugins.filter.ollama_gateway_input_pro
 
 # roles/ollama_gateway/defaults/main.yml, with one key and the lab's SANs.
 GOOD = {
+    'ollama_gateway_status_listen': '127.0.0.1:8080',
+    'ollama_gateway_log_rotate': 14,
+    'ollama_gateway_log_max_size': '100M',
     'ollama_gateway_backend_group': 'gpu_nodes',
     'ollama_gateway_backends': [],
     'ollama_gateway_drained_hosts': [],
@@ -135,6 +138,11 @@ def test_valid_settings_pass(changes):
 
 
 @pytest.mark.parametrize('changes, words', [
+    ({'ollama_gateway_status_listen': '8080'}, ['ollama_gateway_status_listen', '127.0.0.1:8080', "(got '8080')"]),
+    ({'ollama_gateway_status_listen': '127.0.0.1:99999'}, ['ollama_gateway_status_listen', "(got '127.0.0.1:99999')"]),
+    ({'ollama_gateway_log_rotate': 0}, ['ollama_gateway_log_rotate', '(got 0)']),
+    ({'ollama_gateway_log_max_size': '100 MB'}, ['ollama_gateway_log_max_size', "'100 MB'"]),
+    ({'ollama_gateway_log_max_size': '100M\n\tpostrotate'}, ['ollama_gateway_log_max_size', 'k, M or G']),
     ({'ollama_gateway_listen_port': 443}, ['ollama_gateway_tls_port', 'ollama_gateway_listen_port', '443 for both']),
     ({'ollama_gateway_listen_port': 0}, ['ollama_gateway_listen_port', '1-65535', '(got 0)']),
     ({'ollama_gateway_listen_port': 65536}, ['ollama_gateway_listen_port', '(got 65536)']),

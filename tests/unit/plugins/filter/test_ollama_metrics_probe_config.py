@@ -24,6 +24,7 @@ def settings(**kw):
          'ollama_node': {'url_host': '10.0.0.11', 'gpus': [{'index': 0, 'uuid': UUID0}, {'index': 1, 'uuid': UUID1}]},
          'ollama_gateway_report': False,
          'ollama_metrics_listen_address': '10.0.0.11', 'ollama_metrics_node_exporter_port': 9100,
+         'ollama_metrics_node_exporter_args': ['--no-collector.wifi', '--collector.systemd'],
          'ollama_metrics_nginx_exporter_port': 9113, 'ollama_metrics_nginx_status_url': 'http://127.0.0.1:8080/stub_status',
          'ollama_metrics_probe_interval': 30, 'ollama_metrics_probe_timeout': '5',
          'ollama_metrics_textfile_dir': '/var/lib/prometheus/node-exporter', 'ollama_metrics_nvidia_smi': '/usr/bin/nvidia-smi',
@@ -37,7 +38,7 @@ def test_a_gpu_node_probes_every_enabled_instance_with_its_gpu_index_and_uuid():
     out = settings()
     assert out['problems'] == []
     assert out['config'] == {
-        'textfile_dir': '/var/lib/prometheus/node-exporter', 'nvidia_smi': '/usr/bin/nvidia-smi',
+        'textfile_dir': '/var/lib/prometheus/node-exporter', 'nvidia_smi': '/usr/bin/nvidia-smi', 'deadline': 27,
         'ollama': {'timeout': 5, 'instances': [
             {'url': 'http://10.0.0.11:11434', 'port': 11434, 'gpu': '0', 'gpu_uuid': UUID0},
             {'url': 'http://10.0.0.11:11435', 'port': 11435, 'gpu': '1', 'gpu_uuid': UUID1}]}}
@@ -72,6 +73,14 @@ def test_without_the_ollama_roles_fact_the_node_is_refused_with_the_way_out():
     ({'ollama_metrics_probe_interval': 'often'}, "ollama_metrics_probe_interval is 'often'; give seconds"),
     ({'ollama_metrics_probe_interval': 1}, 'ollama_metrics_probe_interval is 1'),
     ({'ollama_metrics_probe_timeout': 0}, 'ollama_metrics_probe_timeout is 0'),
+    ({'ollama_metrics_probe_interval': 10, 'ollama_metrics_probe_timeout': 8},
+     'ollama_metrics_probe_timeout is 8 with ollama_metrics_probe_interval 10; give a timeout at most the interval minus 3'),
+    ({'ollama_metrics_node_exporter_args': '--no-collector.wifi'}, "ollama_metrics_node_exporter_args is '--no-collector.wifi'"),
+    ({'ollama_metrics_node_exporter_args': ['--collector.textfile.directory=/tmp']},
+     "has '--collector.textfile.directory=/tmp', a flag the role sets itself"),
+    ({'ollama_metrics_node_exporter_args': ['--web.config.file="/etc/x" --log.level=debug']}, 'one flag an item'),
+    ({'ollama_metrics_node_exporter_args': ['--collector.filesystem.mount-points-exclude=$(reboot)']}, 'one flag an item'),
+    ({'gateway': True, 'ollama_metrics_nginx_status_url': 'http://127.0.0.1:8080/"x'}, 'ollama_metrics_nginx_status_url is'),
     ({'ollama_metrics_listen_address': ''}, "ollama_metrics_listen_address is ''"),
     ({'ollama_metrics_listen_address': '10.0.0.11 9100'}, "ollama_metrics_listen_address is '10.0.0.11 9100'"),
     ({'ollama_metrics_textfile_dir': 'node-exporter'}, "ollama_metrics_textfile_dir is 'node-exporter'; give an absolute"),
