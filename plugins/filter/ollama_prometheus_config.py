@@ -25,8 +25,9 @@ description:
     problem. Two hosts with the same target, ports outside 1-65535, durations Prometheus cannot parse, a scrape
     timeout above the scrape interval, thresholds out of range and malformed extras are problems too.
   - "The built-in alerts (group C(gpufleet-ollama)): C(OllamaInstanceDown), C(OllamaModelOnCPU), C(GPUDown),
-    C(GPUMemoryNearFull), C(GatewayHigh5xxRate), C(GatewayCertificateExpiry), C(NodeExporterDown),
-    C(NginxExporterDown), C(PrometheusDown), C(MetricsProbeFailed), C(MetricsProbeStale); their thresholds and
+    C(GPUMemoryNearFull), C(GatewayHigh5xxRate), C(GatewayCertificateExpiry), C(GatewayCertificateUnreadable),
+    C(NodeExporterDown), C(NginxExporterDown), C(PrometheusDown), C(MetricsProbeFailed), C(MetricsProbeStale); their
+    thresholds and
     C(for) durations come from the role's variables."
 options:
   _input:
@@ -173,7 +174,7 @@ DEFAULTS = {
 }
 
 ALERTS = ('OllamaInstanceDown', 'OllamaModelOnCPU', 'GPUDown', 'GPUMemoryNearFull', 'GatewayHigh5xxRate',
-          'GatewayCertificateExpiry', 'NodeExporterDown', 'NginxExporterDown', 'PrometheusDown',
+          'GatewayCertificateExpiry', 'GatewayCertificateUnreadable', 'NodeExporterDown', 'NginxExporterDown', 'PrometheusDown',
           'MetricsProbeFailed', 'MetricsProbeStale')
 
 # Flags the role sets itself, or that would take the server away from the role's files.
@@ -408,6 +409,11 @@ def _builtin_rules(g, labels):
                'The certificate {{ $labels.path }} of gateway %s expires soon' % at,
                'The certificate {{ $labels.path }} on gateway %s expires in {{ $value | humanizeDuration }} (threshold '
                '%s days). Renew it and run the gateway role again.' % (at, days), labels),
+        _alert('GatewayCertificateUnreadable', 'gpufleet_gateway_certificate_read_success == 0',
+               g('exporter_down_for'), 'warning',
+               'The metrics probe cannot read the certificate {{ $labels.path }} of gateway %s' % at,
+               'The metrics probe on gateway %s could not read {{ $labels.path }} (missing, unreadable or no openssl), '
+               'so GatewayCertificateExpiry cannot warn about it. Run the gateway role again.' % at, labels),
         _alert('NodeExporterDown', 'up{job="node"} == 0', g('exporter_down_for'), 'warning',
                'The node exporter on {{ $labels.host }} does not answer',
                'Prometheus cannot scrape {{ $labels.instance }} ({{ $labels.host }}): none of its metrics, the Ollama '
