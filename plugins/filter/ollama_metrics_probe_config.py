@@ -59,7 +59,7 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.gpufleet.ollama.plugins.plugin_utils._settings import to_int
+from ansible_collections.gpufleet.ollama.plugins.plugin_utils._settings import to_int, url_host
 
 _URL = re.compile(r'^https?://[^\s/"\'\\]+(/[^\s"\'\\]*)?$')
 # one flag of the node exporter, as it goes into ARGS="..." of /etc/default (no quote, space or backslash)
@@ -124,15 +124,13 @@ def _instances(endpoints, node, host, problems):
                         'run the metrics role in the same run as that role (site.yml does).' % (host, endpoints))
         return []
     node = node if isinstance(node, dict) else {}
-    url_host = str(node.get('url_host') or '')
+    node_host = str(node.get('url_host') or '')
     index = dict((str(g.get('uuid')), str(g.get('index'))) for g in node.get('gpus') or [] if isinstance(g, dict))
     out = []
     for e in endpoints:
         if not isinstance(e, dict) or not e.get('enabled', True):
             continue
-        address = url_host or str(e.get('address') or '')
-        if ':' in address and not address.startswith('['):
-            address = '[%s]' % address
+        address = url_host(node_host or e.get('address') or '')
         gpus = [str(g) for g in e.get('gpus') or []]
         out.append({'url': 'http://%s:%d' % (address, to_int(e.get('port'))), 'port': to_int(e.get('port')),
                     'gpu': ','.join(index.get(g, g) for g in gpus), 'gpu_uuid': ','.join(gpus)})

@@ -117,6 +117,8 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.gpufleet.ollama.plugins.plugin_utils._settings import url_host
+
 GPU_FULL_PERCENT = 95.0
 
 
@@ -141,16 +143,10 @@ def _int(value):
         return None
 
 
-def _port_of(result, depth=2):
+def _port_of(result):
     """The port of a health result (item.port)."""
     item = result.get('item') if isinstance(result, Mapping) else None
-    for dummy in range(depth):
-        if not isinstance(item, Mapping):
-            return None
-        if 'port' in item:
-            return _int(item['port'])
-        item = item.get('item')
-    return None
+    return _int(item.get('port')) if isinstance(item, Mapping) else None
 
 
 def _by_port(results):
@@ -175,13 +171,8 @@ def loaded_entry(model):
     return {'name': name, 'size': size, 'size_vram': vram, 'percent': percent, 'label': '%s %d%%%s' % (name, percent, note)}
 
 
-def _url(url_host, port):
-    host = str(url_host or '')
-    if not host:
-        return ''
-    if ':' in host and not host.startswith('['):
-        host = '[%s]' % host
-    return 'http://%s:%s' % (host, port)
+def _url(host, port):
+    return 'http://%s:%s' % (url_host(host), port) if host else ''
 
 
 def _one_line(text):
