@@ -414,7 +414,36 @@ def ollama_gateway_input_problems(settings):
             p.append('ollama_gateway_extra_http_config must be complete nginx directives for inside http {}, but it %s '
                      '(got %r).' % (why, extra))
     _check_url_problems(s, listen, tls_port, tls_on, p)
+    _webui_problems(s, p)
     return p
+
+
+WEBUI_BACKEND_RE = re.compile(r'^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]+)):(?P<port>[0-9]{1,5})$')
+
+
+def _webui_problems(s, p):
+    """The chat UI's server: a host name of its own (not the API's), a backend host:port, a body size."""
+    name = s.get('ollama_gateway_webui_server_name')
+    if name in (None, ''):
+        return
+    why = _dns_name_problem(name) if isinstance(name, str) else 'not text'
+    if why or name.startswith('*.'):
+        p.append("ollama_gateway_webui_server_name must be one host name the chat UI is served under, such as "
+                 "chat.example.internal, or '' for no UI (got %r: %s)." % (name, why or 'a wildcard'))
+        return
+    api_names = str(s.get('ollama_gateway_server_name') or '').split()
+    if name in api_names:
+        p.append('ollama_gateway_webui_server_name %r is also a name of the API (ollama_gateway_server_name %r); the UI '
+                 'needs a host name of its own (Open WebUI cannot live under a path).' % (name, s.get('ollama_gateway_server_name')))
+    backend = s.get('ollama_gateway_webui_backend')
+    m = WEBUI_BACKEND_RE.match(str(backend or ''))
+    if not m or not 1 <= int(m.group('port')) <= 65535:
+        p.append('ollama_gateway_webui_backend must be the host:port Open WebUI listens on, such as 10.0.0.5:3000 '
+                 '(empty: the host of the inventory group webui, from its open_webui_listen_address and '
+                 'open_webui_port), but it is %r%s.' % (backend, '' if backend else ' and the inventory has no webui host'))
+    size = s.get('ollama_gateway_webui_max_body_size')
+    if size is not None and nginx_size(size) is None:
+        p.append('ollama_gateway_webui_max_body_size must be an nginx size such as 50m (got %r).' % (size,))
 
 
 class FilterModule(object):
