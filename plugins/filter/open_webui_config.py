@@ -44,7 +44,7 @@ options:
         type: list
         elements: str
       gateway_keys:
-        description: The gateway's C(ollama_gateway_api_keys) (only the names are read, and the key of O(open_webui_gateway_key_name)).
+        description: The gateway's C(ollama_gateway_api_keys) (only the names are read, and the key of C(open_webui_gateway_key_name)).
         type: list
         elements: dict
       gateway_default_url:

@@ -1,11 +1,10 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, gpufleet maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Stage an Open WebUI wheelhouse for the open_webui role, on a machine that reaches PyPI.
 
-    stage_wheelhouse.py --dest DIR --version X.Y.Z [--version ...] [--profile slim|full]
+    python3 stage_wheelhouse.py --dest DIR --version X.Y.Z [--version ...] [--profile slim|full]
                         [--python 3.11] [--platform TAG ...] [--without NAME ...] [--pip PIP]
 
 For every version this writes DIR/<version>/requirements.txt: the complete, resolved set of wheels that
@@ -248,8 +247,8 @@ def stage_version(dest, version, profile, python, platforms, without, pip):
         handle.write(text)
     os.replace(tmp, os.path.join(version_dir, REQUIREMENTS))
     size = sum(os.path.getsize(os.path.join(wheels_dir, w[4])) for w in wheels)
-    log('open-webui %s: %d wheels, %.0f MB (%.0f MB downloaded)' % (version, len(wheels), size / 1e6,
-                                                                   downloaded / 1e6))
+    log('open-webui %s: %d wheels, %.0f MB (%.0f MB downloaded)'
+        % (version, len(wheels), size / 1e6, downloaded / 1e6))
     return {'version': version, 'profile': profile, 'wheels': len(wheels), 'bytes': size,
             'downloaded': downloaded, 'left_out': dropped, 'files': sorted(w[4] for w in wheels)}
 
@@ -276,7 +275,7 @@ def prune(dest, summaries):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--dest', required=True, help='the wheelhouse directory (DIR)')
     parser.add_argument('--version', action='append', required=True, help='an Open WebUI release (repeatable)')

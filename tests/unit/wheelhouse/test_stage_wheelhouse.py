@@ -77,7 +77,7 @@ def index(tmp_path):
                                            'archive_info': {'hashes': {'sha256': digest}}}}
     calls = tmp_path / 'calls.json'
     fake = tmp_path / 'fakepip.py'
-    fake.write_text(
+    script = (
         'import json, sys\n'
         'argv = sys.argv[1:]\n'
         'entries = json.load(open(%r))\n'
@@ -86,8 +86,8 @@ def index(tmp_path):
         'names = ["open-webui"] if "--no-deps" in argv else [r.split("==")[0].split("[")[0] for r in reqs if "==" in r]\n'
         'if "--no-deps" not in argv and entries.get("_torch_too"): names.append("torch")\n'
         'items = [entries[n] for n in names if n in entries]\n'
-        'json.dump({"install": items}, open(argv[argv.index("--report") + 1], "w"))\n' % (str(tmp_path / 'entries.json'),
-                                                                                         str(calls)))
+        'json.dump({"install": items}, open(argv[argv.index("--report") + 1], "w"))\n')
+    fake.write_text(script % (str(tmp_path / 'entries.json'), str(calls)))
     (tmp_path / 'entries.json').write_text(json.dumps(entries))
     return {'fake': [sys.executable, str(fake)], 'entries': tmp_path / 'entries.json', 'calls': calls, 'src': src}
 
