@@ -134,6 +134,11 @@ OFFLINE = {
 }
 
 
+# Computed by the role from its settings or the wheel set; extra_env cannot set them either.
+ROLE_OWNED = frozenset(('STATIC_DIR', 'HOME', 'USE_SLIM_DOCKER', 'RAG_EMBEDDING_ENGINE', 'RAG_OPENAI_API_BASE_URL',
+                        'RAG_OPENAI_API_KEY', 'WEBUI_AUTH', 'DATABASE_URL'))
+
+
 def canonical(name):
     """PEP 503 normalised project name (wheel file names use _ where the project uses - or .)."""
     return re.sub(r'[-_.]+', '-', name).lower()
@@ -192,8 +197,16 @@ def open_webui_config(settings):
     port = to_int(s.get('open_webui_port'))
     if port is None or not 1 <= port <= 65535:
         bad('open_webui_port', s.get('open_webui_port'), 'give a TCP port, 1-65535')
-    if not isinstance(s.get('open_webui_listen_address'), str) or not s.get('open_webui_listen_address'):
-        bad('open_webui_listen_address', s.get('open_webui_listen_address'), 'give an IP address this host owns')
+    listen = s.get('open_webui_listen_address')
+    others = [g for g in (s.get('gateways') or []) if g != host]
+    if not isinstance(listen, str) or not listen:
+        bad('open_webui_listen_address', listen, 'give an IP address this host owns')
+    elif listen in ('0.0.0.0', '::', '*'):
+        bad('open_webui_listen_address', listen, 'give the one address the gateways reach this host at (the gateways '
+            'proxy to it; every address would also expose the UI without TLS)')
+    elif (listen.startswith('127.') or listen in ('::1', 'localhost')) and others:
+        bad('open_webui_listen_address', listen, 'give an address the other gateways (%s) reach this host at: they '
+            'proxy to it too' % ', '.join(others))
     keep = to_int(s.get('open_webui_keep_versions'))
     if keep is None or keep < 2:
         bad('open_webui_keep_versions', s.get('open_webui_keep_versions'),
@@ -203,9 +216,10 @@ def open_webui_config(settings):
     if not isinstance(email, str) or not EMAIL.match(email):
         bad('open_webui_admin_email', email, 'give the e-mail address the admin signs in with (name@domain.tld)')
     password = s.get('open_webui_admin_password')
-    if not isinstance(password, str) or len(password) < 8:
-        problems.append('%s: open_webui_admin_password is %s; give one of 8 characters or more (keep it in a vault).'
-                        % (host, 'empty' if not password else 'too short'))
+    if not isinstance(password, str) or len(password) < 8 or any(ord(c) < 32 for c in password):
+        problems.append('%s: open_webui_admin_password is %s; give one line of 8 characters or more (keep it in a '
+                        'vault).' % (host, 'empty' if not password else 'too short' if len(str(password)) < 8
+                                     else 'not one line'))
     persistent = to_bool(s.get('open_webui_persistent_config', False))
     if persistent is None:
         bad('open_webui_persistent_config', s.get('open_webui_persistent_config'), 'give true or false')
@@ -241,10 +255,13 @@ def open_webui_config(settings):
     else:
         entry = keys[names.index(key_name)]
         key = entry.get('key') or ''
+        if ';' in str(key) or any(ord(c) < 33 for c in str(key)):
+            problems.append('%s: the gateway key %r has a ; or white space, which Open WebUI would read as two keys '
+                            '(OPENAI_API_KEYS is a ;-separated list); give it a key without them.' % (host, key_name))
         if not key:
             problems.append('%s: open_webui_gateway_key_name %r names a gateway key given only as key_sha256; the UI '
                             'sends the key itself: give that entry its key (vault).' % (host, key_name))
-        if entry.get('admin'):
+        if to_bool(entry.get('admin', False)) is not False:
             problems.append('%s: open_webui_gateway_key_name %r is an admin key of the gateway; give the UI a key of '
                             'its own without admin rights (it only lists models and chats).' % (host, key_name))
     ca = s.get('open_webui_gateway_ca') or ''
@@ -289,6 +306,9 @@ def open_webui_config(settings):
     for name, value in extra.items():
         if not ENV_NAME.match(str(name)):
             bad('open_webui_extra_env', name, 'names are environment variable names (A-Z, 0-9, _)')
+        elif str(name) in ROLE_OWNED:
+            problems.append('%s: open_webui_extra_env sets %s, which the role writes itself (the data and static '
+                            'directories, sign-in, the slim mode, the gateway for embeddings).' % (host, name))
         elif str(name) in TYPED:
             problems.append('%s: open_webui_extra_env sets %s; use %s instead.' % (host, name, TYPED[str(name)]))
         elif str(name) in OFFLINE:

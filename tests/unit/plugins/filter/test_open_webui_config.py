@@ -134,6 +134,29 @@ def test_extra_env_cannot_undo_the_offline_or_typed_settings():
     assert out['problems'] == [] and out['env']['TASK_MODEL_EXTERNAL'] == 'tiny'
 
 
+def test_the_listen_address_must_be_reachable_by_every_gateway():
+    assert cfg(open_webui_listen_address='127.0.0.1', gateways=['web01'])['problems'] == []
+    text = problems(open_webui_listen_address='127.0.0.1', gateways=['web01', 'gw02'])
+    assert "open_webui_listen_address is '127.0.0.1'" in text and 'other gateways (gw02)' in text
+    assert 'the one address the gateways reach' in problems(open_webui_listen_address='0.0.0.0')
+
+
+def test_extra_env_cannot_set_what_the_role_computes():
+    for name in ('WEBUI_AUTH', 'STATIC_DIR', 'USE_SLIM_DOCKER', 'RAG_OPENAI_API_KEY', 'DATABASE_URL'):
+        assert 'open_webui_extra_env sets %s, which the role writes itself' % name in problems(
+            open_webui_extra_env={name: 'x'})
+
+
+def test_a_key_open_webui_would_split_and_an_admin_flag_as_text_are_refused():
+    keys = [{'name': 'open-webui', 'key': 'a;b'}]
+    assert 'has a ; or white space' in problems(gateway_keys=keys)
+    keys = [{'name': 'open-webui', 'key': 'k1', 'admin': 'yes'}]
+    assert 'is an admin key' in problems(gateway_keys=keys)
+    keys = [{'name': 'open-webui', 'key': 'k1', 'admin': 'false'}]
+    assert cfg(gateway_keys=keys)['problems'] == []
+    assert 'not one line' in problems(open_webui_admin_password='password\n123')
+
+
 def test_problems_return_no_environment():
     out = cfg(open_webui_admin_password='')
     assert out['env'] == {} and out['env_lines'] == [] and out['wheels'] == []
