@@ -66,8 +66,9 @@ import time
 import traceback
 import urllib.parse
 
-HEADLESS_SHELLS = ('/usr/lib/chromium/chromium-headless-shell', 'chromium-headless-shell')
-BROWSERS = ('chromium', 'chromium-browser')
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import check_status_report  # noqa: E402 (beside this file: the same Chromium lookup)
+
 WIDTH, HEIGHT = 1400, 1000
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 POLL = 0.25
@@ -188,15 +189,8 @@ def find_chromium(explicit=None):
         if candidate:
             path = shutil.which(candidate) or (candidate if os.access(candidate, os.X_OK) else None)
             return (path, 'headless-shell' not in os.path.basename(path)) if path else None
-    for name in HEADLESS_SHELLS:
-        path = shutil.which(name) or (name if os.path.isabs(name) and os.access(name, os.X_OK) else None)
-        if path:
-            return path, False
-    for name in BROWSERS:
-        path = shutil.which(name)
-        if path:
-            return path, True
-    return None
+    # neither is set: the fleet report's check looks the browser up (Debian's headless shell first)
+    return check_status_report.find_chromium()
 
 
 class Browser:
